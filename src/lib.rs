@@ -1,0 +1,56 @@
+//! # distlab: run, break and measure a small distributed system
+//!
+//! distlab is the engine behind the "Day 001: Introduction to Distributed Systems" notebooks:
+//! a cluster of nodes that exchange messages over a simulated network, in virtual time, with
+//! loss, duplication, crashes and partitions, and charts of what happened.
+//!
+//! It keeps every verb of the lesson's Python simulation and fixes how it misleads: time is
+//! virtual (nothing sleeps), a seed replays a run byte for byte, a sender only learns through
+//! replies and timeouts, replication sends real messages that can be lost, and a consistency
+//! check reports down and stale replicas instead of skipping them.
+//!
+//! ```
+//! use distlab::prelude::*;
+//!
+//! let mut cluster = Cluster::new(Config::builder().nodes(3).seed(7).build()?);
+//! cluster.crash(1)?;
+//! let write = cluster.replicate("config_version", "1.2.3")?;
+//! // The sender cannot tell a crashed replica from a lost message: both time out.
+//! assert_eq!(write.timed_out(), ["Node-1"]);
+//! cluster.recover(1)?;
+//! // Node-1 is back but stale until anti-entropy repairs it.
+//! assert_eq!(cluster.check_consistency("config_version").stale(), ["Node-1"]);
+//! cluster.sync(1)?;
+//! assert!(cluster.check_consistency("config_version").is_consistent());
+//! # Ok::<(), distlab::Error>(())
+//! ```
+//!
+//! In a notebook, the first cells are `:dep distlab = { path = ".." }` and
+//! `use distlab::prelude::*;`; reports, tables and charts then show themselves under the cell.
+#![warn(missing_docs)]
+
+pub mod cluster;
+pub mod config;
+pub mod error;
+mod network;
+pub mod node;
+pub mod report;
+pub mod stats;
+pub mod table;
+pub mod trace;
+
+pub use cluster::Cluster;
+pub use config::{Config, ConfigBuilder, Latency};
+pub use error::{Error, Result};
+
+/// What the first notebook cell brings in: `use distlab::prelude::*;`.
+pub mod prelude {
+    pub use crate::cluster::Cluster;
+    pub use crate::config::{Config, Latency};
+    pub use crate::error::{Error, Result};
+    pub use crate::node::{NodeId, Version};
+    pub use crate::report::{ConsistencyReport, Fate, OpReport, SenderView, Verdict};
+    pub use crate::stats::{Stats, Status};
+    pub use crate::table::Table;
+    pub use crate::trace::{DropCause, Event, EventKind, Time};
+}

@@ -1,0 +1,77 @@
+//! The link model: how long a message takes, whether it is lost or duplicated, and which
+//! links a partition cuts.
+//!
+//! Every random choice comes from one seeded Xoshiro256++ generator, drawn in a fixed order,
+//! so a seed replays a run exactly.
+
+use rand::{Rng, SeedableRng};
+use rand_xoshiro::Xoshiro256PlusPlus;
+
+use crate::config::{Config, Latency};
+use crate::node::NodeId;
+
+/// The network between the nodes.
+#[derive(Debug, Clone)]
+pub(crate) struct Network {
+    rng: Xoshiro256PlusPlus,
+    latency: Latency,
+    loss: f64,
+    duplication: f64,
+    cuts: Vec<Cut>,
+}
+
+/// One directed cut: no message from a node in `from` reaches a node in `to`.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Cut {
+    pub(crate) from: Vec<bool>,
+    pub(crate) to: Vec<bool>,
+}
+
+impl Network {
+    pub(crate) fn new(config: &Config) -> Self {
+        Network {
+            rng: Xoshiro256PlusPlus::seed_from_u64(config.seed),
+            latency: config.latency,
+            loss: config.loss,
+            duplication: config.duplication,
+            cuts: Vec::new(),
+        }
+    }
+
+    /// A latency draw in whole virtual microseconds.
+    pub(crate) fn latency_us(&mut self) -> u64 {
+        let ms = match self.latency {
+            Latency::Constant { ms } => ms,
+            Latency::Uniform { min_ms, max_ms } => min_ms + (max_ms - min_ms) * self.rng.random::<f64>(),
+            // Inverse transform; 1 - u is in (0, 1], so ln is finite.
+            Latency::Exponential { mean_ms } => -mean_ms * (1.0 - self.rng.random::<f64>()).ln(),
+        };
+        (ms * 1000.0) as u64
+    }
+
+    /// Whether this copy is lost. `u < p` makes 0 never and 1 always.
+    pub(crate) fn lose(&mut self) -> bool {
+        self.rng.random::<f64>() < self.loss
+    }
+
+    /// Whether the network makes a second copy (no draw when duplication is off, so turning
+    /// it on is the only thing that changes the stream).
+    pub(crate) fn duplicate(&mut self) -> bool {
+        self.duplication > 0.0 && self.rng.random::<f64>() < self.duplication
+    }
+
+
+
+    pub(crate) fn is_cut(&self, from: NodeId, to: NodeId) -> bool {
+        self.cuts.iter().any(|c| c.from[from.index()] && c.to[to.index()])
+    }
+
+    pub(crate) fn add_cut(&mut self, cut: Cut) {
+        self.cuts.push(cut);
+    }
+
+    pub(crate) fn heal(&mut self) -> usize {
+        std::mem::take(&mut self.cuts).len()
+    }
+
+}

@@ -1,0 +1,276 @@
+//! The omniscient record of a run: every event with its virtual time and its true cause.
+//!
+//! A sender only ever learns of replies and timeouts; the trace knows why a message did not
+//! arrive. Putting the two side by side is the lesson of Day 1. The same [`EventKind`] is what
+//! the cluster's queue produces and what the log and the charts show.
+
+use std::fmt;
+use std::io::Write;
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use crate::node::{NodeId, Record, Version};
+
+/// A point in virtual time, in microseconds since the cluster started.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize)]
+pub struct Time(pub u64);
+
+impl Time {
+    /// The time in milliseconds.
+    pub fn as_ms(self) -> f64 {
+        self.0 as f64 / 1000.0
+    }
+    /// A time from milliseconds (negative and NaN become 0).
+    pub fn from_ms(ms: f64) -> Time {
+        Time((ms * 1000.0).round().max(0.0) as u64)
+    }
+}
+
+impl fmt::Display for Time {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:.3} ms", self.as_ms())
+    }
+}
+
+/// A message's number, unique within a run; a duplicate copy keeps its original's number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct MsgId(pub u64);
+
+/// Why a message did not arrive. Only the trace knows; the sender just sees no reply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DropCause {
+    /// The network lost it (the configured loss probability).
+    Lost,
+    /// It arrived at a node that was down.
+    TargetDown,
+    /// Its sender was down, so it never left.
+    SenderDown,
+    /// A partition cut the link it needed.
+    Partitioned,
+}
+
+impl DropCause {
+    /// All causes, in the order tables and charts show them.
+    pub const ALL: [DropCause; 4] =
+        [DropCause::Lost, DropCause::TargetDown, DropCause::SenderDown, DropCause::Partitioned];
+
+    /// A short label.
+    pub fn label(self) -> &'static str {
+        match self {
+            DropCause::Lost => "lost in the network",
+            DropCause::TargetDown => "target down",
+            DropCause::SenderDown => "sender down",
+            DropCause::Partitioned => "partitioned",
+        }
+    }
+}
+
+impl fmt::Display for DropCause {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.label())
+    }
+}
+
+/// What a message carries.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Body {
+    /// A text message (`send`, `broadcast`, `post`).
+    Text {
+        /// The text.
+        text: String,
+    },
+    /// A write the coordinator asks a replica to apply.
+    Write {
+        /// The write.
+        record: Arc<Record>,
+    },
+    /// A reply: "I got your message".
+    Ack,
+    /// Anti-entropy: "here is what I have; send me anything newer".
+    SyncRequest {
+        /// Key and version of everything the asking node holds.
+        have: Vec<(Arc<str>, Version)>,
+    },
+    /// Anti-entropy answer: the records newer than the asker's.
+    SyncReply {
+        /// The newer records.
+        records: Vec<Arc<Record>>,
+    },
+}
+
+impl Body {
+    /// A short description for logs and charts.
+    pub fn summary(&self) -> String {
+        match self {
+            Body::Text { text } => text.clone(),
+            Body::Write { record } => format!("write {} = {} ({})", record.key, record.value, record.version),
+            Body::Ack => "ack".to_string(),
+            Body::SyncRequest { have } => format!("sync request ({} keys)", have.len()),
+            Body::SyncReply { records } => format!("sync reply ({} newer)", records.len()),
+        }
+    }
+}
+
+/// What happened.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum EventKind {
+    /// A node handed a message to the network.
+    Sent {
+        /// The message.
+        msg: MsgId,
+        /// Sender.
+        from: NodeId,
+        /// Intended receiver.
+        to: NodeId,
+        /// What it carries.
+        body: Arc<Body>,
+    },
+    /// The network made a second copy of a message.
+    Duplicated {
+        /// The message.
+        msg: MsgId,
+        /// Sender.
+        from: NodeId,
+        /// Receiver.
+        to: NodeId,
+    },
+    /// A message arrived at a live node.
+    Delivered {
+        /// The message.
+        msg: MsgId,
+        /// Sender.
+        from: NodeId,
+        /// Receiver.
+        to: NodeId,
+        /// When it was sent (so latency = at - sent).
+        sent: Time,
+        /// What it carried.
+        body: Arc<Body>,
+    },
+    /// A message did not arrive, and why.
+    Dropped {
+        /// The message.
+        msg: MsgId,
+        /// Sender.
+        from: NodeId,
+        /// Intended receiver.
+        to: NodeId,
+        /// The true cause.
+        cause: DropCause,
+    },
+    /// A node crashed.
+    Crashed {
+        /// The node.
+        node: NodeId,
+    },
+    /// A node came back.
+    Recovered {
+        /// The node.
+        node: NodeId,
+    },
+    /// A node stored a newer version of a key.
+    Stored {
+        /// The node.
+        node: NodeId,
+        /// The write.
+        record: Arc<Record>,
+    },
+    /// A partition started: messages from `cut.from` to `cut.to` are dropped.
+    Partitioned {
+        /// The cut.
+        cut: Arc<CutSpec>,
+    },
+    /// Every partition was removed.
+    Healed,
+    /// A node stopped waiting for a reply from a peer.
+    TimedOut {
+        /// The waiting node.
+        node: NodeId,
+        /// The peer that did not answer in time.
+        peer: NodeId,
+    },
+}
+
+/// One direction of a partition.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CutSpec {
+    /// Senders on this side...
+    pub from: Vec<NodeId>,
+    /// ...cannot reach these nodes.
+    pub to: Vec<NodeId>,
+}
+
+/// One trace line: an event and its virtual time.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Event {
+    /// When, in virtual microseconds.
+    #[serde(rename = "t_us")]
+    pub at: Time,
+    /// What.
+    #[serde(flatten)]
+    pub kind: EventKind,
+}
+
+const CHUNK: usize = 4096;
+
+/// Every event of a run, in order.
+///
+/// Stored in fixed-size chunks so a long run never copies the whole trace to grow it, and
+/// memory stays close to the size of the events themselves.
+#[derive(Debug, Clone, Default)]
+pub struct Trace {
+    chunks: Vec<Vec<Event>>,
+    len: usize,
+}
+
+impl Trace {
+    pub(crate) fn push(&mut self, event: Event) {
+        match self.chunks.last_mut() {
+            Some(c) if c.len() < CHUNK => c.push(event),
+            _ => {
+                let mut c = Vec::with_capacity(CHUNK);
+                c.push(event);
+                self.chunks.push(c);
+            }
+        }
+        self.len += 1;
+    }
+    /// Number of events.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+    /// True when nothing was recorded (or tracing is off).
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+    /// The events in order.
+    pub fn iter(&self) -> impl Iterator<Item = &Event> + '_ {
+        self.chunks.iter().flatten()
+    }
+    /// The event at position `i`.
+    pub fn get(&self, i: usize) -> Option<&Event> {
+        self.chunks.get(i / CHUNK)?.get(i % CHUNK)
+    }
+    /// The events from position `start` on.
+    pub fn since(&self, start: usize) -> impl Iterator<Item = &Event> + '_ {
+        (start..self.len).filter_map(move |i| self.get(i))
+    }
+    /// Writes the trace as JSON Lines: one event per line, fields `t_us`, `event`, ...
+    pub fn write_jsonl<W: Write>(&self, mut out: W) -> std::io::Result<()> {
+        for e in self.iter() {
+            serde_json::to_writer(&mut out, e)?;
+            out.write_all(b"\n")?;
+        }
+        Ok(())
+    }
+    /// The trace as a JSON Lines string.
+    pub fn to_jsonl(&self) -> String {
+        let mut buf = Vec::new();
+        self.write_jsonl(&mut buf).expect("writing to a Vec cannot fail");
+        String::from_utf8(buf).expect("serde_json writes UTF-8")
+    }
+}
