@@ -69,7 +69,6 @@ impl Error {
     pub(crate) fn argument(name: &'static str, value: impl fmt::Display, allowed: impl Into<String>) -> Self {
         Error::InvalidArgument { name, value: value.to_string(), allowed: allowed.into() }
     }
-
 }
 
 impl fmt::Display for Error {

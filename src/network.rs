@@ -60,8 +60,6 @@ impl Network {
         self.duplication > 0.0 && self.rng.random::<f64>() < self.duplication
     }
 
-
-
     pub(crate) fn is_cut(&self, from: NodeId, to: NodeId) -> bool {
         self.cuts.iter().any(|c| c.from[from.index()] && c.to[to.index()])
     }
@@ -73,5 +71,4 @@ impl Network {
     pub(crate) fn heal(&mut self) -> usize {
         std::mem::take(&mut self.cuts).len()
     }
-
 }
