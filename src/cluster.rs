@@ -6,14 +6,13 @@
 //! or timeout is in; [`Cluster::step`] and [`Cluster::run`] let a notebook watch one event at a
 //! time.
 
-use std::cmp::Ordering;
-use std::collections::BinaryHeap;
 use std::sync::Arc;
 
 use crate::config::{Config, MAX_MS};
 use crate::error::{Error, Result};
 use crate::network::{Cut, Network};
 use crate::node::{Node, NodeId, NodeRef, Record, Version};
+use crate::queue::EventQueue;
 use crate::report::{
     ConsistencyReport, Fate, OpReport, ReplicaReport, ReplicaState, SenderView, TargetReport, Verb, Verdict,
 };
@@ -46,31 +45,6 @@ enum Item {
     Crash(NodeId),
     Recover(NodeId),
 }
-
-#[derive(Debug, Clone)]
-struct Scheduled {
-    at: Time,
-    seq: u64,
-    item: Item,
-}
-
-// Reversed on (time, sequence), so the max-heap pops the earliest event, first scheduled first.
-impl Ord for Scheduled {
-    fn cmp(&self, other: &Self) -> Ordering {
-        (other.at, other.seq).cmp(&(self.at, self.seq))
-    }
-}
-impl PartialOrd for Scheduled {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-impl PartialEq for Scheduled {
-    fn eq(&self, other: &Self) -> bool {
-        (self.at, self.seq) == (other.at, other.seq)
-    }
-}
-impl Eq for Scheduled {}
 
 #[derive(Debug, Clone)]
 struct Target {
@@ -110,8 +84,7 @@ pub struct Cluster {
     config: Config,
     net: Network,
     now: Time,
-    seq: u64,
-    queue: BinaryHeap<Scheduled>,
+    queue: EventQueue<Item>,
     nodes: Vec<Node>,
     trace: Trace,
     next_msg: u64,
@@ -121,6 +94,7 @@ pub struct Cluster {
     operations: u64,
     latency: LatencyHistogram,
     timeout: Time,
+    last_post: Option<Arc<Body>>,
 }
 
 impl Cluster {
@@ -132,8 +106,7 @@ impl Cluster {
             timeout: Time::from_ms(config.timeout_ms),
             config,
             now: Time(0),
-            seq: 0,
-            queue: BinaryHeap::new(),
+            queue: EventQueue::default(),
             trace: Trace::default(),
             next_msg: 0,
             ops: Vec::new(),
@@ -141,6 +114,7 @@ impl Cluster {
             peak_in_flight: 0,
             operations: 0,
             latency: LatencyHistogram::default(),
+            last_post: None,
         }
     }
 
@@ -186,7 +160,7 @@ impl Cluster {
         };
         found
             .map(|i| NodeId(i as u32))
-            .ok_or(Error::UnknownNode { given: r.to_string(), nodes: self.nodes.len() })
+            .ok_or_else(|| Error::UnknownNode { given: r.to_string(), nodes: self.nodes.len() })
     }
     /// Whether a node is up.
     pub fn is_up(&self, node: impl Into<NodeRef>) -> Result<bool> {
@@ -230,7 +204,7 @@ impl Cluster {
             .nodes
             .iter()
             .position(|n| !n.down)
-            .ok_or(Error::NodeDown { node: "every node".into(), verb: "replicate" })?;
+            .ok_or_else(|| Error::NodeDown { node: "every node".into(), verb: "replicate" })?;
         self.replicate_from(coordinator, key, value)
     }
 
@@ -429,7 +403,17 @@ impl Cluster {
     pub fn post(&mut self, from: impl Into<NodeRef>, to: impl Into<NodeRef>, text: &str) -> Result<MsgId> {
         let (from, to) = (self.node(from)?, self.node(to)?);
         self.operations += 1;
-        Ok(self.transmit(from, to, Arc::new(Body::Text { text: text.to_string() }), None))
+        // A storm posts the same text over and over: share one body instead of allocating
+        // (and, with the trace on, keeping) a copy per message.
+        let body = match &self.last_post {
+            Some(b) if matches!(&**b, Body::Text { text: t } if t == text) => b.clone(),
+            _ => {
+                let b = Arc::new(Body::Text { text: text.to_string() });
+                self.last_post = Some(b.clone());
+                b
+            }
+        };
+        Ok(self.transmit(from, to, body, None))
     }
 
     /// Per-node state and counters (the lesson's system status).
@@ -471,7 +455,7 @@ impl Cluster {
     /// Processes the next event and returns it; `None` when nothing is scheduled.
     pub fn step(&mut self) -> Option<Event> {
         loop {
-            let Scheduled { at, item, .. } = self.queue.pop()?;
+            let (at, item) = self.queue.pop()?;
             self.now = at;
             if let Some(e) = self.handle(item) {
                 return Some(e);
@@ -495,7 +479,7 @@ impl Cluster {
         }
         let t = Time::from_ms(t_ms);
         let mut n = 0;
-        while self.queue.peek().is_some_and(|s| s.at <= t) {
+        while self.queue.peek_time().is_some_and(|at| at <= t) {
             if self.step().is_some() {
                 n += 1;
             }
@@ -540,8 +524,7 @@ impl Cluster {
     }
 
     fn schedule(&mut self, at: Time, item: Item) {
-        self.seq += 1;
-        self.queue.push(Scheduled { at, seq: self.seq, item });
+        self.queue.push(at, item);
     }
 
     fn emit(&mut self, kind: EventKind) -> Event {

@@ -34,6 +34,7 @@ pub mod config;
 pub mod error;
 mod network;
 pub mod node;
+mod queue;
 pub mod report;
 pub mod stats;
 pub mod table;

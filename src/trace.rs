@@ -274,3 +274,14 @@ impl Trace {
         String::from_utf8(buf).expect("serde_json writes UTF-8")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_event_fits_in_48_bytes() {
+        // The storm benchmark's budget is 64 bytes per recorded event, chunk overhead included.
+        assert!(std::mem::size_of::<Event>() <= 48, "{}", std::mem::size_of::<Event>());
+    }
+}
