@@ -14,7 +14,8 @@ use crate::network::{Cut, Network};
 use crate::node::{Node, NodeId, NodeRef, Record, Version};
 use crate::queue::EventQueue;
 use crate::report::{
-    ConsistencyReport, Fate, OpReport, ReplicaReport, ReplicaState, SenderView, TargetReport, Verb, Verdict,
+    ConsistencyReport, Fate, Log, OpReport, ReplicaReport, ReplicaState, SenderView, TargetReport, Verb,
+    Verdict,
 };
 use crate::stats::{LatencyHistogram, NodeStatus, Stats, Status};
 use crate::trace::{Body, CutSpec, DropCause, Event, EventKind, MsgId, Time, Trace};
@@ -295,17 +296,19 @@ impl Cluster {
 
     /// Crashes a node now. Messages that reach it while it is down are dropped; with a
     /// volatile store (`durable(false)`) it loses its data. Crashing a down node does nothing.
-    pub fn crash(&mut self, node: impl Into<NodeRef>) -> Result<()> {
+    pub fn crash(&mut self, node: impl Into<NodeRef>) -> Result<Log> {
         let n = self.node(node)?;
+        let mark = self.trace.len();
         self.apply_crash(n);
-        Ok(())
+        Ok(self.log_since(mark))
     }
 
     /// Brings a node back now. It does not learn what it missed until it syncs.
-    pub fn recover(&mut self, node: impl Into<NodeRef>) -> Result<()> {
+    pub fn recover(&mut self, node: impl Into<NodeRef>) -> Result<Log> {
         let n = self.node(node)?;
+        let mark = self.trace.len();
         self.apply_recover(n);
-        Ok(())
+        Ok(self.log_since(mark))
     }
 
     /// Schedules a crash at virtual time `at_ms` (not before now), for example in the middle
@@ -337,7 +340,7 @@ impl Cluster {
     /// assert!(c.send(0, 2, "hi")?.all_acked());
     /// # Ok::<(), distlab::Error>(())
     /// ```
-    pub fn partition<G, N>(&mut self, groups: impl IntoIterator<Item = G>) -> Result<()>
+    pub fn partition<G, N>(&mut self, groups: impl IntoIterator<Item = G>) -> Result<Log>
     where
         G: IntoIterator<Item = N>,
         N: Into<NodeRef>,
@@ -355,6 +358,7 @@ impl Cluster {
             }
             count += 1;
         }
+        let mark = self.trace.len();
         for a in 0..count {
             for b in 0..count {
                 if a != b {
@@ -366,7 +370,7 @@ impl Cluster {
                 }
             }
         }
-        Ok(())
+        Ok(self.log_since(mark))
     }
 
     /// Cuts one direction only: messages from `from` to `to` are dropped, the other way works.
@@ -374,7 +378,7 @@ impl Cluster {
         &mut self,
         from: impl IntoIterator<Item = A>,
         to: impl IntoIterator<Item = B>,
-    ) -> Result<()>
+    ) -> Result<Log>
     where
         A: Into<NodeRef>,
         B: Into<NodeRef>,
@@ -387,15 +391,18 @@ impl Cluster {
         for b in to {
             t[self.node(b)?.index()] = true;
         }
+        let mark = self.trace.len();
         self.cut(f, t);
-        Ok(())
+        Ok(self.log_since(mark))
     }
 
     /// Removes every partition.
-    pub fn heal(&mut self) {
+    pub fn heal(&mut self) -> Log {
+        let mark = self.trace.len();
         if self.net.heal() > 0 {
             self.emit(EventKind::Healed);
         }
+        self.log_since(mark)
     }
 
     /// Sends a one-way message with no reply and no waiting: the building block for storms
@@ -443,6 +450,10 @@ impl Cluster {
     /// (lower bound in ms, count) of the latency histogram of delivered messages.
     pub fn latency_buckets(&self) -> Vec<(f64, u64)> {
         self.latency.buckets()
+    }
+
+    fn log_since(&self, mark: usize) -> Log {
+        Log { lines: self.trace.since(mark).filter_map(|e| self.narrate(e)).collect() }
     }
 
     /// The narration of every recorded event, in the lesson's style.

@@ -50,7 +50,7 @@ pub mod prelude {
     pub use crate::config::{Config, Latency};
     pub use crate::error::{Error, Result};
     pub use crate::node::{NodeId, Version};
-    pub use crate::report::{ConsistencyReport, Fate, OpReport, SenderView, Verdict};
+    pub use crate::report::{ConsistencyReport, Fate, Log, OpReport, SenderView, Verdict};
     pub use crate::stats::{Stats, Status};
     pub use crate::table::Table;
     pub use crate::trace::{DropCause, Event, EventKind, Time};

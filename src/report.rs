@@ -199,6 +199,22 @@ impl OpReport {
     }
 }
 
+/// The narration of what a verb without a report did (crash, recover, partition, heal).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+pub struct Log {
+    /// One line per event.
+    pub lines: Vec<String>,
+}
+
+impl Log {
+    fn log(&self) -> &[String] {
+        &self.lines
+    }
+    fn tables(&self) -> Vec<Table> {
+        Vec::new()
+    }
+}
+
 /// A replica's state for one key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -385,4 +401,4 @@ impl Stats {
     }
 }
 
-display_via_tables!(OpReport, ConsistencyReport, Status, Stats);
+display_via_tables!(OpReport, ConsistencyReport, Status, Stats, Log);

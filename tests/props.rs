@@ -73,11 +73,11 @@ fn apply(c: &mut Cluster, v: &Verb) {
         Verb::Broadcast(a) => c.broadcast(a, "b").map(drop),
         Verb::Replicate(a, val) => c.replicate_from(a, "k", &val.to_string()).map(drop),
         Verb::Sync(a) => c.sync(a).map(drop),
-        Verb::Crash(a) => c.crash(a),
-        Verb::Recover(a) => c.recover(a),
+        Verb::Crash(a) => c.crash(a).map(drop),
+        Verb::Recover(a) => c.recover(a).map(drop),
         Verb::CrashLater(a, t) => c.crash_at(a, c.now().as_ms() + t as f64),
-        Verb::Partition(a) => c.partition([vec![a]]),
-        Verb::OneWay(a, b) => c.partition_one_way([a], [b]),
+        Verb::Partition(a) => c.partition([vec![a]]).map(drop),
+        Verb::OneWay(a, b) => c.partition_one_way([a], [b]).map(drop),
         Verb::Heal => {
             c.heal();
             Ok(())
