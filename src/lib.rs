@@ -29,15 +29,19 @@
 //! `use distlab::prelude::*;`; reports, tables and charts then show themselves under the cell.
 #![warn(missing_docs)]
 
+pub mod chart;
 pub mod cluster;
 pub mod config;
 pub mod error;
+pub mod experiment;
+pub mod lesson;
 mod network;
 pub mod node;
 mod queue;
 pub mod report;
 pub mod stats;
 pub mod table;
+pub mod topology;
 pub mod trace;
 
 pub use cluster::Cluster;
@@ -46,12 +50,16 @@ pub use error::{Error, Result};
 
 /// What the first notebook cell brings in: `use distlab::prelude::*;`.
 pub mod prelude {
+    pub use crate::chart::{self, Chart};
     pub use crate::cluster::Cluster;
     pub use crate::config::{Config, Latency};
     pub use crate::error::{Error, Result};
+    pub use crate::experiment::{self, Architecture};
+    pub use crate::lesson::{Examples, Glossary, Lesson, Reflection, SelfCheck, Troubleshooting};
     pub use crate::node::{NodeId, Version};
     pub use crate::report::{ConsistencyReport, Fate, Log, OpReport, SenderView, Verdict};
     pub use crate::stats::{Stats, Status};
     pub use crate::table::Table;
+    pub use crate::topology::{Role, Topology};
     pub use crate::trace::{DropCause, Event, EventKind, Time};
 }

@@ -1,0 +1,541 @@
+//! Experiments: many runs of a cluster, summarised as tables that serialize with serde, print
+//! as text and show as HTML, and that the charts in [`crate::chart`] draw.
+//!
+//! Every experiment is seeded, so its table is the same on every run.
+
+use rand::{Rng, SeedableRng};
+use rand_xoshiro::Xoshiro256PlusPlus;
+use serde::Serialize;
+
+use crate::chart::{self, Chart};
+use crate::cluster::Cluster;
+use crate::config::{Config, ConfigBuilder, Latency};
+use crate::error::{Error, Result};
+use crate::stats::Stats;
+use crate::table::{display_via_tables, Table};
+
+/// Most seeds (or trials) an experiment accepts.
+pub const MAX_RUNS: u64 = 100_000;
+/// Most messages per run an experiment accepts.
+pub const MAX_MESSAGES: u64 = 10_000_000;
+
+fn check_runs(name: &'static str, n: u64) -> Result<()> {
+    if (1..=MAX_RUNS).contains(&n) {
+        Ok(())
+    } else {
+        Err(Error::argument(name, n, format!("1 to {MAX_RUNS}")))
+    }
+}
+
+fn check_rates(name: &'static str, rates: &[f64]) -> Result<()> {
+    if rates.is_empty() || rates.len() > 1000 {
+        return Err(Error::argument(name, format!("{} values", rates.len()), "1 to 1000 probabilities"));
+    }
+    match rates.iter().find(|p| !(0.0..=1.0).contains(*p)) {
+        Some(p) => Err(Error::argument(name, p, "probabilities in [0, 1]")),
+        None => Ok(()),
+    }
+}
+
+/// `count` evenly spaced rates from 0 to `max` (for sweeps): `rates(11, 1.0)` is 0, 0.1, .., 1.
+pub fn rates(count: usize, max: f64) -> Vec<f64> {
+    let count = count.max(2);
+    (0..count).map(|i| max * i as f64 / (count - 1) as f64).collect()
+}
+
+/// Posts `messages` one-way messages between random distinct nodes at uniformly spread times
+/// over one virtual second, and runs the cluster to the end.
+fn storm(cluster: &mut Cluster, messages: u64, seed: u64) -> Result<()> {
+    let n = cluster.len();
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed ^ 0x5357_4545_5000_0000);
+    let mut times: Vec<u32> = (0..messages).map(|_| rng.random_range(0..1_000_000u32)).collect();
+    times.sort_unstable();
+    for t in times {
+        cluster.run_until(t as f64 / 1000.0)?;
+        let from = rng.random_range(0..n);
+        let to = if n == 1 { 0 } else { (from + 1 + rng.random_range(0..n - 1)) % n };
+        cluster.post(from, to, "m")?;
+    }
+    cluster.run();
+    Ok(())
+}
+
+/// One configured loss rate of a [`LossSweep`].
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LossRow {
+    /// Configured loss probability.
+    pub loss: f64,
+    /// Runs (seeds) at this rate.
+    pub seeds: u64,
+    /// Messages per run.
+    pub messages: u64,
+    /// Mean observed share of messages that did not arrive.
+    pub mean: f64,
+    /// Lowest observed share over the seeds.
+    pub min: f64,
+    /// Highest observed share over the seeds.
+    pub max: f64,
+}
+
+/// Observed failure rate against configured loss rate.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LossSweep {
+    /// Nodes in each run.
+    pub nodes: usize,
+    /// First seed; run `i` uses `seed + i`.
+    pub seed: u64,
+    /// One row per rate.
+    pub rows: Vec<LossRow>,
+}
+
+/// Runs `seeds` clusters for each loss rate, each with `messages` random one-way messages,
+/// and records the share that did not arrive. Other parameters come from `config`.
+///
+/// ```
+/// use distlab::experiment::{loss_sweep, rates};
+/// use distlab::Config;
+/// let sweep = loss_sweep(&Config::default(), &rates(3, 0.5), 5, 500)?;
+/// assert_eq!(sweep.rows[0].max, 0.0);          // no loss configured, none observed
+/// assert!((sweep.rows[2].mean - 0.5).abs() < 0.05);
+/// # Ok::<(), distlab::Error>(())
+/// ```
+pub fn loss_sweep(config: &Config, rates: &[f64], seeds: u64, messages: u64) -> Result<LossSweep> {
+    check_rates("rates", rates)?;
+    check_runs("seeds", seeds)?;
+    if !(1..=MAX_MESSAGES).contains(&messages) {
+        return Err(Error::argument("messages", messages, format!("1 to {MAX_MESSAGES}")));
+    }
+    let mut rows = Vec::with_capacity(rates.len());
+    for &loss in rates {
+        let mut shares = Vec::with_capacity(seeds as usize);
+        for i in 0..seeds {
+            let seed = config.seed().wrapping_add(i);
+            let mut c = Cluster::new(config.to_builder().loss(loss).seed(seed).trace(false).build()?);
+            storm(&mut c, messages, seed)?;
+            shares.push(c.stats().failure_rate());
+        }
+        rows.push(LossRow {
+            loss,
+            seeds,
+            messages,
+            mean: shares.iter().sum::<f64>() / shares.len() as f64,
+            min: shares.iter().copied().fold(f64::INFINITY, f64::min),
+            max: shares.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+        });
+    }
+    Ok(LossSweep { nodes: config.nodes(), seed: config.seed(), rows })
+}
+
+impl LossSweep {
+    /// The failure-rate chart of this sweep.
+    pub fn chart(&self) -> Chart {
+        chart::failure_sweep(self)
+    }
+    fn log(&self) -> &[String] {
+        &[]
+    }
+    fn tables(&self) -> Vec<Table> {
+        let mut t = Table::new(
+            format!("loss sweep: {} nodes, seeds from {}", self.nodes, self.seed),
+            ["configured loss", "runs", "messages/run", "observed mean", "min", "max"],
+        );
+        for r in &self.rows {
+            t.row([
+                format!("{:.3}", r.loss),
+                r.seeds.to_string(),
+                r.messages.to_string(),
+                format!("{:.4}", r.mean),
+                format!("{:.4}", r.min),
+                format!("{:.4}", r.max),
+            ]);
+        }
+        vec![t]
+    }
+}
+
+/// One loss rate of a [`ReachSweep`].
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ReachRow {
+    /// Configured loss probability.
+    pub loss: f64,
+    /// Broadcasts made.
+    pub trials: u64,
+    /// Broadcasts whose message reached every target.
+    pub all_reached: u64,
+    /// all_reached / trials.
+    pub observed: f64,
+    /// (1 - loss)^targets.
+    pub expected: f64,
+}
+
+/// The chance that a broadcast reaches all of its targets.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ReachSweep {
+    /// Targets of each broadcast (nodes - 1).
+    pub targets: usize,
+    /// One row per rate.
+    pub rows: Vec<ReachRow>,
+}
+
+/// Broadcasts `trials` times at each loss rate and counts the broadcasts whose message
+/// reached every other node, against the analytic `(1 - p)^k`.
+pub fn broadcast_reach(config: &Config, rates: &[f64], trials: u64) -> Result<ReachSweep> {
+    check_rates("rates", rates)?;
+    check_runs("trials", trials)?;
+    if config.nodes() < 2 || config.nodes() > 1000 {
+        return Err(Error::argument("nodes", config.nodes(), "2 to 1000 for a broadcast experiment"));
+    }
+    let k = config.nodes() - 1;
+    let mut rows = Vec::new();
+    for &loss in rates {
+        let mut c = Cluster::new(config.to_builder().loss(loss).trace(false).build()?);
+        let mut all = 0;
+        for _ in 0..trials {
+            let r = c.broadcast(0, "update")?;
+            if r.reached() == r.total() {
+                all += 1;
+            }
+        }
+        rows.push(ReachRow {
+            loss,
+            trials,
+            all_reached: all,
+            observed: all as f64 / trials as f64,
+            expected: (1.0 - loss).powi(k as i32),
+        });
+    }
+    Ok(ReachSweep { targets: k, rows })
+}
+
+impl ReachSweep {
+    /// The chart of this sweep.
+    pub fn chart(&self) -> Chart {
+        chart::broadcast_reach(self)
+    }
+    fn log(&self) -> &[String] {
+        &[]
+    }
+    fn tables(&self) -> Vec<Table> {
+        let mut t = Table::new(
+            format!("broadcast to {} nodes: chance that every target gets it", self.targets),
+            ["loss", "broadcasts", "reached all", "observed", "expected (1-p)^k"],
+        );
+        for r in &self.rows {
+            t.row([
+                format!("{:.3}", r.loss),
+                r.trials.to_string(),
+                r.all_reached.to_string(),
+                format!("{:.4}", r.observed),
+                format!("{:.4}", r.expected),
+            ]);
+        }
+        vec![t]
+    }
+}
+
+/// An architecture whose availability is measured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Architecture {
+    /// One server; when it is down, nothing is answered.
+    Centralized,
+    /// A client and `replicas` servers holding the same data; the client tries them in turn.
+    ClientServer {
+        /// Server replicas, 1 to 16.
+        replicas: usize,
+    },
+    /// `peers` equal nodes, every one holding the data; a peer asks the others in turn.
+    PeerToPeer {
+        /// Peers, 2 to 16.
+        peers: usize,
+    },
+}
+
+impl Architecture {
+    /// A short label.
+    pub fn label(&self) -> String {
+        match self {
+            Architecture::Centralized => "centralized (1 server)".to_string(),
+            Architecture::ClientServer { replicas } => format!("client-server ({replicas} replicas)"),
+            Architecture::PeerToPeer { peers } => format!("peer-to-peer ({peers} peers)"),
+        }
+    }
+    /// Nodes that can answer a request (all but the one asking).
+    fn servers(&self) -> usize {
+        match *self {
+            Architecture::Centralized => 1,
+            Architecture::ClientServer { replicas } => replicas,
+            Architecture::PeerToPeer { peers } => peers - 1,
+        }
+    }
+    /// The chance that a request is answered when each answering node is down with
+    /// probability `p`, independently: `1 - p^servers`.
+    pub fn expected(&self, p: f64) -> f64 {
+        1.0 - p.powi(self.servers() as i32)
+    }
+    fn validate(&self) -> Result<()> {
+        match *self {
+            Architecture::ClientServer { replicas } if !(1..=16).contains(&replicas) => {
+                Err(Error::argument("replicas", replicas, "1 to 16"))
+            }
+            Architecture::PeerToPeer { peers } if !(2..=16).contains(&peers) => {
+                Err(Error::argument("peers", peers, "2 to 16"))
+            }
+            _ => Ok(()),
+        }
+    }
+    fn names(&self) -> Vec<String> {
+        match *self {
+            Architecture::Centralized => vec!["client".into(), "server".into()],
+            Architecture::ClientServer { replicas } => std::iter::once("client".to_string())
+                .chain((1..=replicas).map(|i| format!("server-{i}")))
+                .collect(),
+            Architecture::PeerToPeer { peers } => (0..peers).map(|i| format!("peer-{i}")).collect(),
+        }
+    }
+}
+
+/// One architecture at one failure probability.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AvailabilityRow {
+    /// The architecture.
+    pub architecture: Architecture,
+    /// Probability that each answering node is down.
+    pub p_fail: f64,
+    /// Requests made.
+    pub trials: u64,
+    /// Share of requests answered (Monte Carlo).
+    pub observed: f64,
+    /// 1 - p^servers.
+    pub expected: f64,
+    /// Messages sent per request, retries and replies included.
+    pub messages_per_request: f64,
+}
+
+/// Availability of several architectures against the per-node failure probability.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Availability {
+    /// The seed.
+    pub seed: u64,
+    /// One row per architecture and probability.
+    pub rows: Vec<AvailabilityRow>,
+}
+
+/// Monte Carlo availability: for each architecture and failure probability, `trials`
+/// simulated clusters in which every node that could answer is down with probability `p`;
+/// the asking node sends its request to one answering node after another (a timeout means
+/// "try the next") until one replies. Messages are not lost, so only crashes matter.
+pub fn availability(
+    architectures: &[Architecture],
+    p_fail: &[f64],
+    trials: u64,
+    seed: u64,
+) -> Result<Availability> {
+    check_rates("p_fail", p_fail)?;
+    check_runs("trials", trials)?;
+    if architectures.is_empty() {
+        return Err(Error::argument("architectures", "none", "at least one architecture"));
+    }
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+    let mut rows = Vec::new();
+    for arch in architectures {
+        arch.validate()?;
+        let config = Config::builder()
+            .names(arch.names())
+            .loss(0.0)
+            .latency(Latency::uniform(10.0, 50.0))
+            .seed(seed)
+            .trace(false)
+            .build()?;
+        for &p in p_fail {
+            let (mut answered, mut messages) = (0u64, 0u64);
+            for _ in 0..trials {
+                let mut c = Cluster::new(config.clone());
+                for s in 1..c.len() {
+                    if rng.random::<f64>() < p {
+                        c.crash(s)?;
+                    }
+                }
+                for s in 1..c.len() {
+                    if c.send(0, s, "request")?.all_acked() {
+                        answered += 1;
+                        break;
+                    }
+                }
+                messages += c.stats().total.sent;
+            }
+            rows.push(AvailabilityRow {
+                architecture: *arch,
+                p_fail: p,
+                trials,
+                observed: answered as f64 / trials as f64,
+                expected: arch.expected(p),
+                messages_per_request: messages as f64 / trials as f64,
+            });
+        }
+    }
+    Ok(Availability { seed, rows })
+}
+
+impl Availability {
+    /// The availability chart.
+    pub fn chart(&self) -> Chart {
+        chart::availability(self)
+    }
+    fn log(&self) -> &[String] {
+        &[]
+    }
+    fn tables(&self) -> Vec<Table> {
+        let mut t = Table::new(
+            format!("availability by architecture (seed {})", self.seed),
+            ["architecture", "p(node down)", "requests", "answered", "expected", "messages/request"],
+        );
+        for r in &self.rows {
+            t.row([
+                r.architecture.label(),
+                format!("{:.2}", r.p_fail),
+                r.trials.to_string(),
+                format!("{:.4}", r.observed),
+                format!("{:.4}", r.expected),
+                format!("{:.2}", r.messages_per_request),
+            ]);
+        }
+        vec![t]
+    }
+}
+
+/// The same workload on the same seed, once as configured and once with one change.
+#[derive(Debug, Clone)]
+pub struct Comparison {
+    /// What A is.
+    pub label_a: String,
+    /// What B is (the changed parameters).
+    pub label_b: String,
+    /// Statistics of A.
+    pub a: Stats,
+    /// Statistics of B.
+    pub b: Stats,
+    /// A's message-count chart.
+    pub chart_a: Chart,
+    /// B's message-count chart.
+    pub chart_b: Chart,
+}
+
+/// Runs `workload` on a cluster built from `config` and on one built from `change(config)`,
+/// with the same seed, and compares them.
+///
+/// ```
+/// use distlab::prelude::*;
+/// use distlab::experiment::compare;
+/// let ab = compare(&Config::default(), |b| b.loss(0.5), |c| {
+///     for i in 0..100 { c.post(i % 3, (i + 1) % 3, "m")?; }
+///     c.run();
+///     Ok(())
+/// })?;
+/// assert!(ab.b.total.dropped_lost > ab.a.total.dropped_lost);
+/// assert_eq!(ab.label_b, "loss 0.5");
+/// # Ok::<(), distlab::Error>(())
+/// ```
+pub fn compare(
+    config: &Config,
+    change: impl FnOnce(ConfigBuilder) -> ConfigBuilder,
+    workload: impl Fn(&mut Cluster) -> Result<()>,
+) -> Result<Comparison> {
+    let changed = change(config.to_builder()).build()?;
+    let run = |cfg: &Config| -> Result<Stats> {
+        let mut c = Cluster::new(cfg.clone());
+        workload(&mut c)?;
+        Ok(c.stats())
+    };
+    let (a, b) = (run(config)?, run(&changed)?);
+    let label_b = config_diff(config, &changed);
+    let label_a = config_diff(&changed, config);
+    Ok(Comparison {
+        chart_a: chart::message_counts(&a).title(format!("A: {label_a}")),
+        chart_b: chart::message_counts(&b).title(format!("B: {label_b}")),
+        label_a,
+        label_b,
+        a,
+        b,
+    })
+}
+
+/// The fields of `b` that differ from `a`, as "field value" pairs.
+fn config_diff(a: &Config, b: &Config) -> String {
+    let mut d = Vec::new();
+    if a.nodes() != b.nodes() {
+        d.push(format!("nodes {}", b.nodes()));
+    }
+    if a.latency() != b.latency() {
+        d.push(format!("latency {}", b.latency()));
+    }
+    if a.loss() != b.loss() {
+        d.push(format!("loss {}", b.loss()));
+    }
+    if a.duplication() != b.duplication() {
+        d.push(format!("duplication {}", b.duplication()));
+    }
+    if a.durable() != b.durable() {
+        d.push(format!("durable {}", b.durable()));
+    }
+    if a.timeout_ms() != b.timeout_ms() {
+        d.push(format!("timeout {} ms", b.timeout_ms()));
+    }
+    if a.seed() != b.seed() {
+        d.push(format!("seed {}", b.seed()));
+    }
+    if d.is_empty() {
+        "as configured".to_string()
+    } else {
+        d.join(", ")
+    }
+}
+
+impl Comparison {
+    fn tables(&self) -> Vec<Table> {
+        let mut t = Table::new(
+            format!("A/B on seed {}: A = {}, B = {}", self.a.seed, self.label_a, self.label_b),
+            ["figure", "A", "B", "B - A"],
+        );
+        let (a, b) = (&self.a, &self.b);
+        let mut row = |name: &str, x: f64, y: f64, digits: usize| {
+            t.row([
+                name.to_string(),
+                format!("{x:.digits$}"),
+                format!("{y:.digits$}"),
+                format!("{:+.digits$}", y - x),
+            ]);
+        };
+        row("messages sent", a.total.sent as f64, b.total.sent as f64, 0);
+        row("delivered", a.total.delivered as f64, b.total.delivered as f64, 0);
+        row("dropped", a.total.dropped() as f64, b.total.dropped() as f64, 0);
+        row("delivery ratio", a.delivery_ratio(), b.delivery_ratio(), 4);
+        row("messages per operation", a.messages_per_operation(), b.messages_per_operation(), 2);
+        row("median latency (ms)", a.latency.median_ms, b.latency.median_ms, 3);
+        row("p99 latency (ms)", a.latency.p99_ms, b.latency.p99_ms, 3);
+        vec![t]
+    }
+    /// The table and both charts side by side, as HTML.
+    pub fn to_html(&self) -> String {
+        let mut h: String = self.tables().iter().map(Table::to_html).collect();
+        h += "<div style=\"display:flex;flex-wrap:wrap;gap:8px\">";
+        h += &self.chart_a.to_html();
+        h += &self.chart_b.to_html();
+        h + "</div>"
+    }
+    /// Shows the comparison in an evcxr notebook.
+    pub fn evcxr_display(&self) {
+        crate::table::emit_html(&self.to_html());
+    }
+}
+
+impl std::fmt::Display for Comparison {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for t in self.tables() {
+            write!(f, "{t}")?;
+        }
+        Ok(())
+    }
+}
+
+display_via_tables!(LossSweep, ReachSweep, Availability);

@@ -1,0 +1,259 @@
+//! Descriptions of architectures (who talks to whom) for the lesson's "simple diagram"
+//! activity: build one in code or write it as JSON, then draw it with
+//! [`chart::topology`](crate::chart::topology).
+//!
+//! ```
+//! use distlab::topology::Topology;
+//! let t = Topology::new("my web app")
+//!     .client("Browser")
+//!     .server("DNS")
+//!     .server("Web server")
+//!     .link("Browser", "DNS")?
+//!     .link("Browser", "Web server")?;
+//! assert_eq!(t.links.len(), 2);
+//! let svg = t.chart().svg();
+//! assert!(svg.contains("Web server"));
+//! # Ok::<(), distlab::Error>(())
+//! ```
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::chart::{self, Chart};
+use crate::error::{Error, Result};
+
+/// Most nodes a topology may have.
+pub const MAX_NODES: usize = 10_000;
+
+/// What a node does in an architecture.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// Asks for things.
+    Client,
+    /// Answers.
+    Server,
+    /// Both asks and answers.
+    Peer,
+}
+
+impl Role {
+    /// "client", "server" or "peer".
+    pub fn label(self) -> &'static str {
+        match self {
+            Role::Client => "client",
+            Role::Server => "server",
+            Role::Peer => "peer",
+        }
+    }
+}
+
+/// A node of a topology.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Member {
+    /// Its name, unique in the topology.
+    pub name: String,
+    /// Its role.
+    pub role: Role,
+}
+
+/// Nodes and the links between them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Topology {
+    /// Shown as the chart's title.
+    pub name: String,
+    /// The nodes.
+    pub nodes: Vec<Member>,
+    /// Links, as indices into `nodes`.
+    pub links: Vec<(usize, usize)>,
+}
+
+/// The JSON form: `{"name": .., "nodes": [{"name": .., "role": "client"}], "links": [["a", "b"]]}`
+/// (other fields, such as an everyday example's "summary", are ignored).
+#[derive(Deserialize)]
+struct Description {
+    name: String,
+    nodes: Vec<Member>,
+    #[serde(default)]
+    links: Vec<[String; 2]>,
+}
+
+fn count_ok(what: &'static str, n: usize) -> Result<()> {
+    if (1..=MAX_NODES).contains(&n) {
+        Ok(())
+    } else {
+        Err(Error::argument(what, n, format!("1 to {MAX_NODES}")))
+    }
+}
+
+impl Topology {
+    /// An empty topology.
+    pub fn new(name: impl Into<String>) -> Self {
+        Topology { name: name.into(), nodes: Vec::new(), links: Vec::new() }
+    }
+    /// Adds a node (or changes the role of one with that name).
+    pub fn node(mut self, name: impl Into<String>, role: Role) -> Self {
+        let name = name.into();
+        match self.nodes.iter_mut().find(|m| m.name == name) {
+            Some(m) => m.role = role,
+            None => self.nodes.push(Member { name, role }),
+        }
+        self
+    }
+    /// Adds a client.
+    pub fn client(self, name: impl Into<String>) -> Self {
+        self.node(name, Role::Client)
+    }
+    /// Adds a server.
+    pub fn server(self, name: impl Into<String>) -> Self {
+        self.node(name, Role::Server)
+    }
+    /// Adds a peer.
+    pub fn peer(self, name: impl Into<String>) -> Self {
+        self.node(name, Role::Peer)
+    }
+    /// Links two nodes by name; an unknown name is an error that lists the known ones.
+    pub fn link(mut self, a: &str, b: &str) -> Result<Self> {
+        let (i, j) = (self.index(a)?, self.index(b)?);
+        if i != j && !self.links.contains(&(i, j)) && !self.links.contains(&(j, i)) {
+            self.links.push((i, j));
+        }
+        Ok(self)
+    }
+    fn index(&self, name: &str) -> Result<usize> {
+        self.nodes.iter().position(|m| m.name == name).ok_or_else(|| {
+            let known: Vec<&str> = self.nodes.iter().map(|m| m.name.as_str()).take(20).collect();
+            Error::argument(
+                "link",
+                format!("{name:?}"),
+                format!("a node of this topology: {}", known.join(", ")),
+            )
+        })
+    }
+
+    /// Centralized: one server, every client linked to it (a star).
+    pub fn centralized(clients: usize) -> Result<Self> {
+        count_ok("clients", clients)?;
+        let mut t = Topology::new(format!("centralized: {clients} clients, 1 server")).server("server");
+        for i in 1..=clients {
+            t = t.client(format!("client-{i}"));
+            t.links.push((0, i));
+        }
+        Ok(t)
+    }
+    /// Client-server with replicas: every client linked to every server, servers linked to
+    /// each other (they replicate).
+    pub fn client_server(clients: usize, servers: usize) -> Result<Self> {
+        count_ok("clients", clients)?;
+        count_ok("servers", servers)?;
+        let mut t = Topology::new(format!("client-server: {clients} clients, {servers} servers"));
+        for s in 1..=servers {
+            t = t.server(format!("server-{s}"));
+        }
+        for c in 1..=clients {
+            t = t.client(format!("client-{c}"));
+        }
+        for s in 0..servers {
+            for s2 in s + 1..servers {
+                t.links.push((s, s2));
+            }
+            for c in 0..clients {
+                t.links.push((servers + c, s));
+            }
+        }
+        Ok(t)
+    }
+    /// Peer-to-peer, full mesh: every peer linked to every other.
+    pub fn peer_to_peer(peers: usize) -> Result<Self> {
+        count_ok("peers", peers)?;
+        let mut t = Topology::new(format!("peer-to-peer: {peers} peers, full mesh"));
+        for i in 0..peers {
+            t = t.peer(format!("peer-{i}"));
+        }
+        for i in 0..peers {
+            for j in i + 1..peers {
+                t.links.push((i, j));
+            }
+        }
+        Ok(t)
+    }
+    /// A ring of peers: each linked to the next.
+    pub fn ring(peers: usize) -> Result<Self> {
+        count_ok("peers", peers)?;
+        let mut t = Topology::new(format!("ring of {peers} peers"));
+        for i in 0..peers {
+            t = t.peer(format!("peer-{i}"));
+        }
+        if peers > 1 {
+            t.links = (0..peers).map(|i| (i, (i + 1) % peers)).collect();
+            t.links.dedup();
+        }
+        Ok(t)
+    }
+
+    /// Reads the JSON form; `source` names it in errors (a path, or "my diagram").
+    pub fn parse(json: &str, source: &str) -> Result<Self> {
+        let d: Description = serde_json::from_str(json).map_err(|e| Error::Data {
+            file: source.to_string(),
+            line: e.line(),
+            column: e.column(),
+            message: e.to_string(),
+        })?;
+        let fail = |message: String| Error::Data { file: source.to_string(), line: 0, column: 0, message };
+        if d.nodes.len() > MAX_NODES {
+            return Err(fail(format!("{} nodes; at most {MAX_NODES}", d.nodes.len())));
+        }
+        let mut t = Topology::new(d.name);
+        for m in d.nodes {
+            if t.nodes.iter().any(|x| x.name == m.name) {
+                return Err(fail(format!("node {:?} is listed twice", m.name)));
+            }
+            t.nodes.push(m);
+        }
+        for [a, b] in &d.links {
+            t = t.link(a, b).map_err(|e| fail(format!("link [{a:?}, {b:?}]: {e}")))?;
+        }
+        Ok(t)
+    }
+    /// Reads the JSON form from a file.
+    pub fn load(path: impl AsRef<Path>) -> Result<Self> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| Error::Io { path: path.display().to_string(), message: e.to_string() })?;
+        Self::parse(&text, &path.display().to_string())
+    }
+    /// The drawing.
+    pub fn chart(&self) -> Chart {
+        chart::topology(self)
+    }
+    /// Shows the drawing under the cell.
+    pub fn evcxr_display(&self) {
+        self.chart().evcxr_display();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parse_reports_line_and_column_and_unknown_links() {
+        let bad = "{\n  \"name\": \"x\",\n  \"nodes\": [ {\"name\": \"a\", \"role\": \"boss\"} ]\n}";
+        let e = Topology::parse(bad, "mine.json").unwrap_err().to_string();
+        assert!(e.starts_with("mine.json:3:"), "{e}");
+        let dangling = r#"{"name": "x", "nodes": [{"name": "a", "role": "client"}], "links": [["a", "b"]]}"#;
+        let e = Topology::parse(dangling, "mine.json").unwrap_err().to_string();
+        assert!(e.contains("\"b\"") && e.contains("a node of this topology: a"), "{e}");
+    }
+
+    #[test]
+    fn shapes_have_the_expected_links() {
+        assert_eq!(Topology::centralized(4).unwrap().links.len(), 4);
+        assert_eq!(Topology::client_server(3, 2).unwrap().links.len(), 3 * 2 + 1);
+        assert_eq!(Topology::peer_to_peer(5).unwrap().links.len(), 10);
+        assert_eq!(Topology::ring(5).unwrap().links.len(), 5);
+        assert_eq!(Topology::ring(1).unwrap().links.len(), 0);
+        assert!(Topology::peer_to_peer(0).is_err());
+    }
+}
