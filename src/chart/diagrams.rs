@@ -35,14 +35,17 @@ pub(crate) struct Arrow {
 pub struct SpaceTime {
     pub(crate) lanes: Vec<String>,
     arrows: Vec<Arrow>,
-    down: Vec<(usize, f64, f64)>,
+    down: Spans,
     cuts: Vec<(f64, f64)>,
     horizon: f64,
     notes: Vec<String>,
 }
 
 /// Down spans per node and partition spans, from the trace.
-fn spans(cluster: &Cluster, horizon: f64) -> (Vec<(usize, f64, f64)>, Vec<(f64, f64)>) {
+/// (node, from ms, to ms) spans.
+type Spans = Vec<(usize, f64, f64)>;
+
+fn spans(cluster: &Cluster, horizon: f64) -> (Spans, Vec<(f64, f64)>) {
     let mut down = Vec::new();
     let mut since: BTreeMap<usize, f64> = BTreeMap::new();
     let mut cuts = Vec::new();
@@ -304,7 +307,7 @@ pub(crate) fn space_time(root: &Area, title: &str, s: &SpaceTime) -> Drawn {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Timeline {
     pub(crate) lanes: Vec<String>,
-    down: Vec<(usize, f64, f64)>,
+    down: Spans,
     horizon: f64,
     notes: Vec<String>,
 }
