@@ -223,6 +223,29 @@ impl Topology {
             .map_err(|e| Error::Io { path: path.display().to_string(), message: e.to_string() })?;
         Self::parse(&text, &path.display().to_string())
     }
+    /// The topology of one of the lesson's everyday examples.
+    pub fn from_example(e: &crate::lesson::Example) -> Result<Self> {
+        let mut t = Topology::new(format!("{} ({})", e.name, e.architecture));
+        for n in &e.nodes {
+            let role = match n.role.as_str() {
+                "client" => Role::Client,
+                "server" => Role::Server,
+                "peer" => Role::Peer,
+                other => {
+                    return Err(Error::argument(
+                        "role",
+                        format!("{other:?} of {}", n.name),
+                        "client, server or peer",
+                    ))
+                }
+            };
+            t = t.node(n.name.clone(), role);
+        }
+        for [a, b] in &e.links {
+            t = t.link(a, b)?;
+        }
+        Ok(t)
+    }
     /// The drawing.
     pub fn chart(&self) -> Chart {
         chart::topology(self)
@@ -255,5 +278,16 @@ mod tests {
         assert_eq!(Topology::ring(5).unwrap().links.len(), 5);
         assert_eq!(Topology::ring(1).unwrap().links.len(), 0);
         assert!(Topology::peer_to_peer(0).is_err());
+    }
+
+    #[test]
+    fn every_everyday_example_becomes_a_topology() {
+        let examples = crate::lesson::Examples::builtin().unwrap();
+        assert_eq!(examples.examples.len(), 5);
+        for e in &examples.examples {
+            let t = Topology::from_example(e).unwrap();
+            assert_eq!(t.nodes.len(), e.nodes.len(), "{}", e.name);
+            assert_eq!(t.links.len(), e.links.len(), "{}", e.name);
+        }
     }
 }
