@@ -38,7 +38,7 @@ def main(folder):
             bad += 1
             print(f"FAIL {p}: committed with outputs or execution counts in cells {cells}.")
             print(f"     Clear them: JupyterLab > Edit > Clear Outputs of All Cells, then save.")
-    print(f"clean notebooks: {len(paths) - bad} passed, {bad} failed")
+    print(f"clean: {len(paths) - bad} passed, {bad} failed")
     return 1 if bad else 0
 
 

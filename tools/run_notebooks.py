@@ -20,6 +20,8 @@ import nbformat
 from nbclient import NotebookClient
 
 KERNEL = "rust"
+# Executed copies land here, for the scenario tests and for a look after a failure.
+EXECUTED_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "target", "notebooks")
 CELL_TIMEOUT = int(os.environ.get("DISTLAB_CELL_TIMEOUT", "900"))
 
 
@@ -115,6 +117,8 @@ def main(paths):
             print(f"FAIL {path}: could not execute: {type(e).__name__}: {e}")
             failed += 1
             continue
+        os.makedirs(EXECUTED_DIR, exist_ok=True)
+        nbformat.write(nb, os.path.join(EXECUTED_DIR, os.path.basename(path)))
         found = problems(nb)
         if found:
             failed += 1

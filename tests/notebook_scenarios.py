@@ -1,0 +1,121 @@
+"""Notebook scenarios that need more than one run, executed in the real evcxr kernel:
+
+1. a copy of 03-simulation with the loss parameter changed from 0.05 to 0.5 runs, and its
+   statistics and charts change the way they must (lower delivery ratio, more crosses);
+2. the study-notes export of a notebook that holds a learner's answer gives HTML with the
+   charts inline as SVG and the answer's text, and Markdown that links .svg files that exist.
+
+Run after tools/run_notebooks.py, whose executed copies (target/notebooks/) it compares with.
+"""
+import os
+import re
+import sys
+import tempfile
+
+import nbformat
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "tools"))
+from export_notes import export  # noqa: E402
+from run_notebooks import EXECUTED_DIR, execute, problems  # noqa: E402
+
+NOTEBOOKS = os.path.join(ROOT, "notebooks")
+DROP_FILL = 'fill="#D55E00"'
+
+
+def outputs(nb, mime):
+    """(cell index, content) of every output of this MIME type."""
+    found = []
+    for i, cell in enumerate(nb.cells):
+        for out in cell.get("outputs", []):
+            value = out.get("data", {}).get(mime)
+            if value is not None:
+                found.append((i, value if isinstance(value, str) else "".join(value)))
+    return found
+
+
+def delivery_ratio(nb):
+    for _, h in outputs(nb, "text/html"):
+        m = re.search(r"<td>delivery ratio</td><td>([0-9.]+)</td>", h)
+        if m:
+            return float(m.group(1))
+    raise AssertionError("no statistics table with a delivery ratio")
+
+
+def space_time(nb):
+    for _, svg in outputs(nb, "image/svg+xml"):
+        if "space-time diagram" in svg:
+            return svg
+    raise AssertionError("no space-time diagram")
+
+
+def loss_change():
+    name = "03-simulation.ipynb"
+    original = nbformat.read(os.path.join(EXECUTED_DIR, name), as_version=4)
+    changed = nbformat.read(os.path.join(NOTEBOOKS, name), as_version=4)
+    cells = [c for c in changed.cells if c.cell_type == "code" and "let loss = 0.05;" in c.source]
+    assert len(cells) == 1, f"expected one parameter cell with `let loss = 0.05;`, found {len(cells)}"
+    cells[0].source = cells[0].source.replace("let loss = 0.05;", "let loss = 0.5;")
+    execute(changed, NOTEBOOKS)
+    bad = problems(changed)
+    assert not bad, f"the changed copy failed: {bad[:3]}"
+    before, after = delivery_ratio(original), delivery_ratio(changed)
+    assert after < before - 0.2, f"delivery ratio {before} with loss 0.05, {after} with loss 0.5"
+    crosses_before, crosses_after = space_time(original).count(DROP_FILL), space_time(changed).count(DROP_FILL)
+    assert crosses_after > crosses_before, f"crosses: {crosses_before} -> {crosses_after}"
+    charts_before = [svg for _, svg in outputs(original, "image/svg+xml")]
+    charts_after = [svg for _, svg in outputs(changed, "image/svg+xml")]
+    assert len(charts_before) == len(charts_after), "the same charts should be drawn"
+    assert any(a != b for a, b in zip(charts_before, charts_after)), "no chart changed"
+    return f"delivery ratio {before:.4f} -> {after:.4f}, crosses {crosses_before} -> {crosses_after}"
+
+
+def export_with_answer():
+    marker = "My own answer: my phone and a chat server already form a distributed system"
+    name = "05-glossary-and-reflection.ipynb"
+    nb = nbformat.read(os.path.join(NOTEBOOKS, name), as_version=4)
+    nb.cells.append(nbformat.v4.new_markdown_cell(marker))
+    nb.cells.append(nbformat.v4.new_code_cell(
+        'Topology::new("answer").client("my phone").server("chat server").link("my phone", "chat server")?.chart()'))
+    with tempfile.TemporaryDirectory() as tmp:
+        src = os.path.join(NOTEBOOKS, ".scenario-" + name)
+        nbformat.write(nb, src)
+        try:
+            assert export(src, tmp, None), "the exported notebook shows an error"
+        finally:
+            os.remove(src)
+        stem = ".scenario-" + name[:-len(".ipynb")]
+        page = open(os.path.join(tmp, stem + ".html"), encoding="utf-8").read()
+        assert marker in page, "the learner's answer is missing from the HTML"
+        assert page.count("data:image/svg+xml;base64,") >= 2, "charts are not inline in the HTML"
+        assert not re.search(r"<script[^>]+src=", page), "the HTML loads an external script"
+        assert "my phone" not in page or "chat server" in page
+        md = open(os.path.join(tmp, stem + ".md"), encoding="utf-8").read()
+        assert marker in md, "the learner's answer is missing from the Markdown"
+        links = re.findall(r"!\[[^\]]*\]\(([^)]+\.svg)\)", md)
+        assert len(links) >= 2, f"Markdown links {len(links)} .svg files"
+        for link in links:
+            path = os.path.join(tmp, link)
+            assert os.path.exists(path), f"{link} is linked but missing"
+            head = open(path, encoding="utf-8").read(200)
+            assert "<svg" in head, f"{link} is not an SVG"
+        return f"HTML with {page.count('data:image/svg+xml;base64,')} inline charts, Markdown with {len(links)} .svg files"
+
+
+def main():
+    passed = failed = 0
+    for scenario in (loss_change, export_with_answer):
+        print(f"--- scenario {scenario.__name__}", flush=True)
+        try:
+            detail = scenario()
+            passed += 1
+            print(f"ok   {scenario.__name__}: {detail}")
+        except Exception as e:  # report every scenario, then fail
+            failed += 1
+            print(f"FAIL {scenario.__name__}: {type(e).__name__}: {e}")
+    print(f"scenarios: {passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
