@@ -16,11 +16,11 @@ use std::path::Path;
 
 use plotters::prelude::IntoDrawingArea;
 
-use crate::cluster::Cluster;
 use crate::error::{Error, Result};
 use crate::experiment::{Availability, LossSweep, ReachSweep};
 use crate::stats::Stats;
 use crate::topology::Topology;
+use crate::trace::Recorded;
 
 pub(crate) use diagrams::{SpaceTime, Timeline};
 
@@ -185,25 +185,25 @@ pub fn broadcast_reach(sweep: &ReachSweep) -> Chart {
 
 /// Space-time (Lamport) diagram of a run: one lane per node, an arrow per delivered message,
 /// a cross per dropped one, shaded spans while a node is down, partitions marked (c).
-pub fn space_time(cluster: &Cluster) -> Chart {
-    let s = SpaceTime::from_cluster(cluster, diagrams::MAX_MESSAGES);
+pub fn space_time(run: &(impl Recorded + ?Sized)) -> Chart {
+    let s = SpaceTime::from_run(run, diagrams::MAX_MESSAGES);
     let height = (110 + 46 * s.lanes.len() as u32).clamp(SIZE_RANGE.0, 1400);
     Chart::new("space-time diagram", (960, height), Plot::SpaceTime(s))
 }
 
 /// Each node's up and down spans over the run (d).
-pub fn timeline(cluster: &Cluster) -> Chart {
-    let t = Timeline::from_cluster(cluster);
+pub fn timeline(run: &(impl Recorded + ?Sized)) -> Chart {
+    let t = Timeline::from_run(run);
     let height = (100 + 30 * t.lanes.len() as u32).clamp(SIZE_RANGE.0, 1400);
     Chart::new("nodes up and down", (860, height), Plot::Timeline(t))
 }
 
 /// Latency histogram of delivered messages (e).
-pub fn latency_histogram(cluster: &Cluster) -> Chart {
+pub fn latency_histogram(run: &(impl Recorded + ?Sized)) -> Chart {
     Chart::new(
         "latency of delivered messages",
         (760, 420),
-        Plot::Histogram(plots::Histogram::from_buckets(&cluster.latency_buckets())),
+        Plot::Histogram(plots::Histogram::from_buckets(&run.latency_histogram())),
     )
 }
 

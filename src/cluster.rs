@@ -18,7 +18,7 @@ use crate::report::{
     Verdict,
 };
 use crate::stats::{LatencyHistogram, NodeStatus, Stats, Status};
-use crate::trace::{Body, CutSpec, DropCause, Event, EventKind, MsgId, Time, Trace};
+use crate::trace::{Body, CutSpec, DropCause, Event, EventKind, MsgId, Recorded, Time, Trace};
 
 /// Which operation a message belongs to, and whether it is the request or the reply.
 #[derive(Debug, Clone, Copy)]
@@ -781,7 +781,11 @@ impl Cluster {
                 }
                 self.replied(m);
             }
-            Body::Ack => self.replied(m),
+            Body::Read { key } => {
+                let record = self.nodes[m.to.index()].store.get(key).cloned();
+                self.answer(m, Arc::new(Body::ReadReply { record }), reply(m.tag));
+            }
+            Body::Ack | Body::ReadReply { .. } => self.replied(m),
         }
     }
 
@@ -828,6 +832,9 @@ impl Cluster {
                 Body::SyncReply { records } => {
                     format!("{} answered {}'s sync with {} newer record(s)", n(from), n(to), records.len())
                 }
+                Body::Read { .. } | Body::ReadReply { .. } => {
+                    format!("{} received from {}: {}", n(to), n(from), body.summary())
+                }
             },
             EventKind::Dropped { from, to, cause, .. } => match cause {
                 DropCause::Lost => format!("network failure: message from {} to {} lost", n(from), n(to)),
@@ -859,5 +866,26 @@ impl Cluster {
             EventKind::Healed => "partitions healed".to_string(),
         };
         Some(format!("[{:>9.3} ms] {text}", e.at.as_ms()))
+    }
+}
+
+impl Recorded for Cluster {
+    fn events(&self) -> std::borrow::Cow<'_, Trace> {
+        std::borrow::Cow::Borrowed(&self.trace)
+    }
+    fn node_count(&self) -> usize {
+        self.nodes.len()
+    }
+    fn node_name(&self, i: usize) -> String {
+        self.config.name(i)
+    }
+    fn clock(&self) -> Time {
+        self.now
+    }
+    fn latency_histogram(&self) -> Vec<(f64, u64)> {
+        self.latency.buckets()
+    }
+    fn tracing(&self) -> bool {
+        self.config.trace
     }
 }

@@ -61,5 +61,5 @@ pub mod prelude {
     pub use crate::stats::{Stats, Status};
     pub use crate::table::Table;
     pub use crate::topology::{Role, Topology};
-    pub use crate::trace::{DropCause, Event, EventKind, Time};
+    pub use crate::trace::{DropCause, Event, EventKind, Recorded, Time};
 }

@@ -4,10 +4,10 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// A node's index in its cluster, `0..nodes`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize)]
 pub struct NodeId(pub u32);
 
 impl NodeId {
@@ -78,7 +78,7 @@ impl fmt::Display for NodeRef {
 
 /// The version of a stored value: a counter, with the writer's id to break ties, so two
 /// coordinators that both write version 3 still agree on which write wins.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize)]
 pub struct Version {
     /// Increases with every write of the key.
     pub counter: u64,
@@ -94,7 +94,7 @@ impl fmt::Display for Version {
 
 /// One write: key, value and version. Shared (not copied) between the coordinator's store,
 /// the messages that carry it and the replicas that apply it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Record {
     /// The key.
     pub key: Arc<str>,

@@ -4,11 +4,12 @@
 //! arrive. Putting the two side by side is the lesson of Day 1. The same [`EventKind`] is what
 //! the cluster's queue produces and what the log and the charts show.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::io::Write;
 use std::sync::Arc;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::node::{NodeId, Record, Version};
 
@@ -34,7 +35,7 @@ impl fmt::Display for Time {
 }
 
 /// A message's number, unique within a run; a duplicate copy keeps its original's number.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct MsgId(pub u64);
 
 /// Why a message did not arrive. Only the trace knows; the sender just sees no reply.
@@ -74,7 +75,7 @@ impl fmt::Display for DropCause {
 }
 
 /// What a message carries.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Body {
     /// A text message (`send`, `broadcast`, `post`).
@@ -99,6 +100,16 @@ pub enum Body {
         /// The newer records.
         records: Vec<Arc<Record>>,
     },
+    /// "What do you hold for this key?" (a consistency check over the network).
+    Read {
+        /// The key.
+        key: Arc<str>,
+    },
+    /// The answer to a read.
+    ReadReply {
+        /// The record, if the node holds the key.
+        record: Option<Arc<Record>>,
+    },
 }
 
 impl Body {
@@ -110,6 +121,9 @@ impl Body {
             Body::Ack => "ack".to_string(),
             Body::SyncRequest { have } => format!("sync request ({} keys)", have.len()),
             Body::SyncReply { records } => format!("sync reply ({} newer)", records.len()),
+            Body::Read { key } => format!("read {key}"),
+            Body::ReadReply { record: Some(r) } => format!("read reply {} = {} ({})", r.key, r.value, r.version),
+            Body::ReadReply { record: None } => "read reply (no such key)".to_string(),
         }
     }
 }
@@ -213,6 +227,23 @@ pub struct Event {
     /// What.
     #[serde(flatten)]
     pub kind: EventKind,
+}
+
+/// A run whose events were recorded: a simulated [`Cluster`](crate::Cluster) or a cluster on
+/// real sockets. The space-time diagram, the timeline and the latency histogram draw either.
+pub trait Recorded {
+    /// The events so far.
+    fn events(&self) -> Cow<'_, Trace>;
+    /// Number of nodes.
+    fn node_count(&self) -> usize;
+    /// Name of node `i`.
+    fn node_name(&self, i: usize) -> String;
+    /// The clock now (virtual or real microseconds since the start).
+    fn clock(&self) -> Time;
+    /// (lower bound in ms, count) of the latency histogram of delivered messages.
+    fn latency_histogram(&self) -> Vec<(f64, u64)>;
+    /// Whether events are being recorded.
+    fn tracing(&self) -> bool;
 }
 
 const CHUNK: usize = 4096;

@@ -6,9 +6,8 @@ use std::collections::BTreeMap;
 use plotters::prelude::*;
 
 use super::plots::{color, err, font, note, titled, Area, Drawn};
-use crate::cluster::Cluster;
 use crate::topology::{Role, Topology};
-use crate::trace::{Body, DropCause, EventKind};
+use crate::trace::{Body, DropCause, EventKind, Recorded, Trace};
 
 /// Messages a space-time diagram draws; a longer run is cut, and the chart says so.
 pub(crate) const MAX_MESSAGES: usize = 200;
@@ -45,12 +44,12 @@ pub struct SpaceTime {
 /// (node, from ms, to ms) spans.
 type Spans = Vec<(usize, f64, f64)>;
 
-fn spans(cluster: &Cluster, horizon: f64) -> (Spans, Vec<(f64, f64)>) {
+fn spans(trace: &Trace, horizon: f64) -> (Spans, Vec<(f64, f64)>) {
     let mut down = Vec::new();
     let mut since: BTreeMap<usize, f64> = BTreeMap::new();
     let mut cuts = Vec::new();
     let mut cut_since: Option<f64> = None;
-    for e in cluster.trace().iter() {
+    for e in trace.iter() {
         let t = e.at.as_ms();
         match &e.kind {
             EventKind::Crashed { node } => {
@@ -94,18 +93,19 @@ fn choose_lanes(total: usize, involved: impl Iterator<Item = usize>) -> (Vec<usi
 }
 
 impl SpaceTime {
-    pub(crate) fn from_cluster(cluster: &Cluster, max_messages: usize) -> SpaceTime {
+    pub(crate) fn from_run(run: &(impl Recorded + ?Sized), max_messages: usize) -> SpaceTime {
+        let trace = run.events();
         let mut sent: BTreeMap<u64, (f64, bool)> = BTreeMap::new();
         let mut raw = Vec::new();
         let mut messages = 0usize;
         let mut last = 0.0f64;
-        for e in cluster.trace().iter() {
+        for e in trace.iter() {
             let t = e.at.as_ms();
             match &e.kind {
                 EventKind::Sent { msg, body, .. } => {
                     messages += 1;
                     if messages <= max_messages {
-                        sent.insert(msg.0, (t, matches!(**body, Body::Ack | Body::SyncReply { .. })));
+                        sent.insert(msg.0, (t, matches!(**body, Body::Ack | Body::SyncReply { .. } | Body::ReadReply { .. })));
                     }
                 }
                 EventKind::Delivered { msg, from, to, .. } | EventKind::Dropped { msg, from, to, .. } => {
@@ -122,10 +122,10 @@ impl SpaceTime {
             }
         }
         let cut_short = messages > max_messages;
-        let horizon = if cut_short { last } else { cluster.now().as_ms().max(last) }.max(1.0);
-        let (down, cuts) = spans(cluster, horizon);
+        let horizon = if cut_short { last } else { run.clock().as_ms().max(last) }.max(1.0);
+        let (down, cuts) = spans(&trace, horizon);
         let involved = raw.iter().flat_map(|a| [a.0, a.1]).chain(down.iter().map(|d| d.0));
-        let (lanes, lane_note) = choose_lanes(cluster.len(), involved);
+        let (lanes, lane_note) = choose_lanes(run.node_count(), involved);
         let lane_of: BTreeMap<usize, usize> = lanes.iter().enumerate().map(|(i, &n)| (n, i)).collect();
         let arrows = raw
             .into_iter()
@@ -143,11 +143,11 @@ impl SpaceTime {
             notes.push(format!("showing the first {max_messages} of {messages} messages"));
         }
         notes.extend(lane_note);
-        if cluster.trace().is_empty() && !cluster.config().trace() {
+        if trace.is_empty() && !run.tracing() {
             notes.push("the trace is off: nothing to draw".to_string());
         }
         SpaceTime {
-            lanes: lanes.iter().map(|&n| cluster.config().name(n)).collect(),
+            lanes: lanes.iter().map(|&n| run.node_name(n)).collect(),
             arrows,
             down,
             cuts,
@@ -313,14 +313,14 @@ pub struct Timeline {
 }
 
 impl Timeline {
-    pub(crate) fn from_cluster(cluster: &Cluster) -> Timeline {
-        let horizon = cluster.now().as_ms().max(1.0);
-        let (down, _) = spans(cluster, horizon);
-        let (lanes, note) = choose_lanes(cluster.len(), down.iter().map(|d| d.0).chain(0..MAX_LANES));
+    pub(crate) fn from_run(run: &(impl Recorded + ?Sized)) -> Timeline {
+        let horizon = run.clock().as_ms().max(1.0);
+        let (down, _) = spans(&run.events(), horizon);
+        let (lanes, note) = choose_lanes(run.node_count(), down.iter().map(|d| d.0).chain(0..MAX_LANES));
         let lane_of: BTreeMap<usize, usize> = lanes.iter().enumerate().map(|(i, &n)| (n, i)).collect();
         let down = down.into_iter().filter_map(|(n, a, b)| Some((*lane_of.get(&n)?, a, b))).collect();
         Timeline {
-            lanes: lanes.iter().map(|&n| cluster.config().name(n)).collect(),
+            lanes: lanes.iter().map(|&n| run.node_name(n)).collect(),
             down,
             horizon,
             notes: note.into_iter().collect(),
