@@ -13,10 +13,7 @@ use crate::error::{Error, Result};
 use crate::network::{Cut, Network};
 use crate::node::{Node, NodeId, NodeRef, Record, Version};
 use crate::queue::EventQueue;
-use crate::report::{
-    ConsistencyReport, Fate, Log, OpReport, ReplicaReport, ReplicaState, SenderView, TargetReport, Verb,
-    Verdict,
-};
+use crate::report::{ConsistencyReport, Fate, Log, OpReport, SenderView, TargetReport, Verb};
 use crate::stats::{LatencyHistogram, NodeStatus, Stats, Status};
 use crate::trace::{Body, CutSpec, DropCause, Event, EventKind, MsgId, Recorded, Time, Trace};
 
@@ -255,43 +252,10 @@ impl Cluster {
 
     /// Reads `key` on every node directly (the omniscient view) and gives a verdict.
     pub fn check_consistency(&self, key: &str) -> ConsistencyReport {
-        let latest =
-            self.nodes.iter().filter(|n| !n.down).filter_map(|n| n.store.get(key)).map(|r| r.version).max();
-        let replicas: Vec<ReplicaReport> = self
-            .nodes
-            .iter()
-            .enumerate()
-            .map(|(i, n)| {
-                let rec = if n.down { None } else { n.store.get(key) };
-                let state = if n.down {
-                    ReplicaState::Unknown
-                } else if rec.map(|r| r.version) == latest {
-                    ReplicaState::Fresh
-                } else {
-                    ReplicaState::Stale
-                };
-                ReplicaReport {
-                    id: NodeId(i as u32),
-                    name: self.config.name(i),
-                    up: !n.down,
-                    value: rec.map(|r| r.value.to_string()),
-                    version: rec.map(|r| r.version),
-                    state,
-                }
-            })
-            .collect();
-        let named = |s: ReplicaState| {
-            replicas.iter().filter(|r| r.state == s).map(|r| r.name.clone()).collect::<Vec<_>>()
-        };
-        let (stale, down) = (named(ReplicaState::Stale), named(ReplicaState::Unknown));
-        let verdict = if !stale.is_empty() {
-            Verdict::Inconsistent { stale }
-        } else if !down.is_empty() {
-            Verdict::Unknown { down }
-        } else {
-            Verdict::Consistent
-        };
-        ConsistencyReport { key: key.to_string(), latest, replicas, verdict }
+        ConsistencyReport::from_replicas(
+            key,
+            self.nodes.iter().enumerate().map(|(i, n)| (self.config.name(i), !n.down, n.store.get(key))),
+        )
     }
 
     /// Crashes a node now. Messages that reach it while it is down are dropped; with a
@@ -814,58 +778,7 @@ impl Cluster {
 
     /// One narration line for an event, or None for events not worth a line (sends).
     pub fn narrate(&self, e: &Event) -> Option<String> {
-        let n = |id: &NodeId| self.name(*id);
-        let text = match &e.kind {
-            EventKind::Sent { .. } => return None,
-            EventKind::Delivered { from, to, body, .. } => match &**body {
-                Body::Text { text } => format!("{} received from {}: {text}", n(to), n(from)),
-                Body::Ack => format!("{} got an ack from {}", n(to), n(from)),
-                Body::Write { record } => format!(
-                    "{} received from {}: write {} = {} ({})",
-                    n(to),
-                    n(from),
-                    record.key,
-                    record.value,
-                    record.version
-                ),
-                Body::SyncRequest { .. } => format!("{} asked {} for newer versions", n(from), n(to)),
-                Body::SyncReply { records } => {
-                    format!("{} answered {}'s sync with {} newer record(s)", n(from), n(to), records.len())
-                }
-                Body::Read { .. } | Body::ReadReply { .. } => {
-                    format!("{} received from {}: {}", n(to), n(from), body.summary())
-                }
-            },
-            EventKind::Dropped { from, to, cause, .. } => match cause {
-                DropCause::Lost => format!("network failure: message from {} to {} lost", n(from), n(to)),
-                DropCause::TargetDown => {
-                    format!("message from {} to {} dropped: {} is down", n(from), n(to), n(to))
-                }
-                DropCause::SenderDown => format!("{} is down and cannot send to {}", n(from), n(to)),
-                DropCause::Partitioned => format!("message from {} to {} cut by a partition", n(from), n(to)),
-            },
-            EventKind::Duplicated { from, to, .. } => {
-                format!("the network duplicated a message from {} to {}", n(from), n(to))
-            }
-            EventKind::Crashed { node } => format!(
-                "{} has crashed{}",
-                n(node),
-                if self.config.durable { "" } else { " (its store is lost)" }
-            ),
-            EventKind::Recovered { node } => format!("{} has recovered", n(node)),
-            EventKind::Stored { node, record } => {
-                format!("{} stored {} = {} ({})", n(node), record.key, record.value, record.version)
-            }
-            EventKind::TimedOut { node, peer } => {
-                format!("{} gave up waiting for {} after {} ms", n(node), n(peer), self.config.timeout_ms)
-            }
-            EventKind::Partitioned { cut } => {
-                let names = |v: &[NodeId]| v.iter().map(n).collect::<Vec<_>>().join(", ");
-                format!("partition: nothing from {{{}}} reaches {{{}}}", names(&cut.from), names(&cut.to))
-            }
-            EventKind::Healed => "partitions healed".to_string(),
-        };
-        Some(format!("[{:>9.3} ms] {text}", e.at.as_ms()))
+        crate::narration::narrate(e, &self.config)
     }
 }
 

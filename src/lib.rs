@@ -35,6 +35,7 @@ pub mod config;
 pub mod error;
 pub mod experiment;
 pub mod lesson;
+pub mod narration;
 mod network;
 pub mod node;
 mod queue;

@@ -279,6 +279,50 @@ pub struct ConsistencyReport {
 }
 
 impl ConsistencyReport {
+    /// Builds the report from each node's (name, up, record for the key). Down nodes are
+    /// unknown; the newest version on a live node is the reference.
+    pub fn from_replicas<'a>(
+        key: &str,
+        replicas: impl Iterator<Item = (String, bool, Option<&'a Arc<Record>>)>,
+    ) -> Self {
+        let rows: Vec<(String, bool, Option<&Arc<Record>>)> = replicas.collect();
+        let latest = rows.iter().filter(|r| r.1).filter_map(|r| r.2).map(|r| r.version).max();
+        let replicas: Vec<ReplicaReport> = rows
+            .into_iter()
+            .enumerate()
+            .map(|(i, (name, up, rec))| {
+                let rec = if up { rec } else { None };
+                let state = if !up {
+                    ReplicaState::Unknown
+                } else if rec.map(|r| r.version) == latest {
+                    ReplicaState::Fresh
+                } else {
+                    ReplicaState::Stale
+                };
+                ReplicaReport {
+                    id: NodeId(i as u32),
+                    name,
+                    up,
+                    value: rec.map(|r| r.value.to_string()),
+                    version: rec.map(|r| r.version),
+                    state,
+                }
+            })
+            .collect();
+        let named = |s: ReplicaState| {
+            replicas.iter().filter(|r| r.state == s).map(|r| r.name.clone()).collect::<Vec<_>>()
+        };
+        let (stale, down) = (named(ReplicaState::Stale), named(ReplicaState::Unknown));
+        let verdict = if !stale.is_empty() {
+            Verdict::Inconsistent { stale }
+        } else if !down.is_empty() {
+            Verdict::Unknown { down }
+        } else {
+            Verdict::Consistent
+        };
+        ConsistencyReport { key: key.to_string(), latest, replicas, verdict }
+    }
+
     /// True only when every node is up and agrees.
     pub fn is_consistent(&self) -> bool {
         self.verdict == Verdict::Consistent

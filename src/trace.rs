@@ -122,7 +122,9 @@ impl Body {
             Body::SyncRequest { have } => format!("sync request ({} keys)", have.len()),
             Body::SyncReply { records } => format!("sync reply ({} newer)", records.len()),
             Body::Read { key } => format!("read {key}"),
-            Body::ReadReply { record: Some(r) } => format!("read reply {} = {} ({})", r.key, r.value, r.version),
+            Body::ReadReply { record: Some(r) } => {
+                format!("read reply {} = {} ({})", r.key, r.value, r.version)
+            }
             Body::ReadReply { record: None } => "read reply (no such key)".to_string(),
         }
     }

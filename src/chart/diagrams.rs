@@ -105,7 +105,13 @@ impl SpaceTime {
                 EventKind::Sent { msg, body, .. } => {
                     messages += 1;
                     if messages <= max_messages {
-                        sent.insert(msg.0, (t, matches!(**body, Body::Ack | Body::SyncReply { .. } | Body::ReadReply { .. })));
+                        sent.insert(
+                            msg.0,
+                            (
+                                t,
+                                matches!(**body, Body::Ack | Body::SyncReply { .. } | Body::ReadReply { .. }),
+                            ),
+                        );
                     }
                 }
                 EventKind::Delivered { msg, from, to, .. } | EventKind::Dropped { msg, from, to, .. } => {
