@@ -52,6 +52,13 @@ pub enum Error {
         /// What is wrong there.
         message: String,
     },
+    /// A socket could not be bound or used.
+    Network {
+        /// The address, for example `127.0.0.1:7001`.
+        addr: String,
+        /// The operating system's message.
+        message: String,
+    },
     /// Reading or writing a file failed.
     Io {
         /// The path.
@@ -96,6 +103,7 @@ impl fmt::Display for Error {
                     write!(f, "{file}: {message}")
                 }
             }
+            Error::Network { addr, message } => write!(f, "cannot use {addr}: {message}"),
             Error::Io { path, message } => write!(f, "{path}: {message}"),
         }
     }

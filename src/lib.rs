@@ -44,6 +44,7 @@ pub mod stats;
 pub mod table;
 pub mod topology;
 pub mod trace;
+pub mod udp;
 
 pub use cluster::Cluster;
 pub use config::{Config, ConfigBuilder, Latency};
