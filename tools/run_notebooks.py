@@ -13,6 +13,7 @@ Each failure names the notebook, the cell's index and the error text.
 Usage: run_notebooks.py NOTEBOOK... ; exits non-zero when any notebook fails.
 """
 import os
+import re
 import sys
 import time
 
@@ -62,8 +63,15 @@ def mimes(cell):
     return found
 
 
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
 def problems(nb):
-    """(cell index, message) for every failed cell."""
+    """(cell index, message) for every failed cell, without terminal colour codes."""
+    return [(i, ANSI.sub("", message)) for i, message in _problems(nb)]
+
+
+def _problems(nb):
     found = []
     for i, cell in enumerate(nb.cells):
         if cell.cell_type != "code":

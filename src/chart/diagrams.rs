@@ -214,8 +214,7 @@ impl Frame {
             area.draw(&Text::new(format_ms(t), (x - 10, base + 8), font(11))).map_err(err)?;
             t += step;
         }
-        area.draw(&Text::new("virtual time (ms)", (self.right as i32 - 110, base + 22), font(12)))
-            .map_err(err)
+        area.draw(&Text::new("time (ms)", (self.right as i32 - 110, base + 22), font(12))).map_err(err)
     }
 }
 

@@ -318,7 +318,7 @@ pub(crate) fn histogram(root: &Area, title: &str, h: &Histogram) -> Drawn {
     chart
         .configure_mesh()
         .disable_x_mesh()
-        .x_desc("one-way latency (virtual ms)")
+        .x_desc("one-way latency (ms)")
         .y_desc("messages")
         .label_style(font(12))
         .draw()
