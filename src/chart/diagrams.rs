@@ -372,7 +372,9 @@ pub(crate) fn topology(root: &Area, title: &str, t: &Topology) -> Drawn {
     } else {
         let inner = if servers.len() == 1 { 0.0 } else { outer * 0.38 };
         ring(&servers, inner, 0.0, &mut pos);
-        ring(&others, outer, -std::f64::consts::FRAC_PI_2, &mut pos);
+        // Half a step off the vertical, so no client sits on the line through the servers.
+        let phase = -std::f64::consts::FRAC_PI_2 + std::f64::consts::PI / others.len() as f64;
+        ring(&others, outer, phase, &mut pos);
     }
     for &(a, b) in &t.links {
         if a < shown && b < shown {
@@ -389,11 +391,17 @@ pub(crate) fn topology(root: &Area, title: &str, t: &Topology) -> Drawn {
         let (x, y) = pos[i];
         area.draw(&Circle::new((x, y), 16, role_color(n.role).filled())).map_err(err)?;
         area.draw(&Circle::new((x, y), 16, BLACK.stroke_width(1))).map_err(err)?;
-        let label: String = n.name.chars().take(18).collect();
+        let label = if n.name.chars().count() > 28 {
+            format!("{}...", n.name.chars().take(26).collect::<String>())
+        } else {
+            n.name.clone()
+        };
         let dx = (label.chars().count() as i32 * 7) / 2;
         area.draw(&Text::new(label, (x - dx, y + 19), font(13))).map_err(err)?;
     }
-    for (k, role) in [Role::Client, Role::Server, Role::Peer].into_iter().enumerate() {
+    let present =
+        [Role::Client, Role::Server, Role::Peer].into_iter().filter(|r| t.nodes.iter().any(|n| n.role == *r));
+    for (k, role) in present.enumerate() {
         let y = 14 + 20 * k as i32;
         area.draw(&Circle::new((16, y), 7, role_color(role).filled())).map_err(err)?;
         area.draw(&Text::new(role.label(), (28, y - 7), font(13))).map_err(err)?;
