@@ -1,6 +1,7 @@
 //! Real network mode, on loopback only; every test is bounded in time.
 
-use std::collections::BTreeSet;
+mod common;
+
 use std::io::{BufRead, BufReader, Write};
 use std::net::UdpSocket;
 use std::process::{Command, Stdio};
@@ -22,22 +23,9 @@ fn every_message_is_delivered_dropped_or_in_flight() {
     }
     let left = c.settle(3000);
     let trace = c.trace();
-    let mut sent = BTreeSet::new();
-    let mut settled = BTreeSet::new();
-    for e in trace.iter() {
-        match &e.kind {
-            EventKind::Sent { msg, .. } => {
-                sent.insert(*msg);
-            }
-            EventKind::Delivered { msg, .. } | EventKind::Dropped { msg, .. } => {
-                settled.insert(*msg);
-            }
-            _ => {}
-        }
-    }
-    let unsettled = sent.difference(&settled).count() as u64;
+    let unsettled = common::unsettled(&trace);
     let s = c.stats();
-    assert_eq!(sent.len(), 400);
+    assert_eq!(trace.iter().filter(|e| matches!(e.kind, EventKind::Sent { .. })).count(), 400);
     assert_eq!(unsettled, left, "unsettled messages are exactly those counted in flight");
     assert_eq!(s.total.sent + s.total.duplicated, s.total.delivered + s.total.dropped() + s.in_flight);
     let lost = s.total.dropped_lost as f64;

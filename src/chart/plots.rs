@@ -39,6 +39,21 @@ pub(crate) fn note(root: &Area, text: &str) -> Drawn {
         .map_err(err)
 }
 
+/// Draws the series labels in a framed box at `position`.
+fn legend<'a, 'b: 'a, CT: plotters::coord::CoordTranslate>(
+    chart: &mut ChartContext<'a, SVGBackend<'b>, CT>,
+    position: SeriesLabelPosition,
+) -> Drawn {
+    chart
+        .configure_series_labels()
+        .position(position)
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .label_font(font(12))
+        .draw()
+        .map_err(err)
+}
+
 /// Per-node (or per-group) message counts.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Counts {
@@ -119,14 +134,7 @@ pub(crate) fn counts(root: &Area, title: &str, c: &Counts) -> Drawn {
             .label(*name)
             .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 12, y + 5)], col.filled()));
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperRight)
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK)
-        .label_font(font(12))
-        .draw()
-        .map_err(err)?;
+    legend(&mut chart, SeriesLabelPosition::UpperRight)?;
     if let Some(n) = &c.note {
         note(root, n)?;
     }
@@ -171,14 +179,7 @@ pub(crate) fn sweep(root: &Area, title: &str, s: &LossSweep) -> Drawn {
     chart
         .draw_series(s.rows.iter().map(|r| Circle::new((r.loss, r.mean), 3, color(0).filled())))
         .map_err(err)?;
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperLeft)
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK)
-        .label_font(font(12))
-        .draw()
-        .map_err(err)
+    legend(&mut chart, SeriesLabelPosition::UpperLeft)
 }
 
 pub(crate) fn reach(root: &Area, title: &str, s: &ReachSweep) -> Drawn {
@@ -215,14 +216,7 @@ pub(crate) fn reach(root: &Area, title: &str, s: &ReachSweep) -> Drawn {
         .map_err(err)?
         .label(format!("observed ({trials} broadcasts each)"))
         .legend(|(x, y)| Circle::new((x + 6, y), 4, color(0).filled()));
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperRight)
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK)
-        .label_font(font(12))
-        .draw()
-        .map_err(err)
+    legend(&mut chart, SeriesLabelPosition::UpperRight)
 }
 
 pub(crate) fn availability(root: &Area, title: &str, a: &Availability) -> Drawn {
@@ -266,14 +260,7 @@ pub(crate) fn availability(root: &Area, title: &str, a: &Availability) -> Drawn 
             )
             .map_err(err)?;
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::LowerLeft)
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK)
-        .label_font(font(12))
-        .draw()
-        .map_err(err)?;
+    legend(&mut chart, SeriesLabelPosition::LowerLeft)?;
     note(root, "lines: 1 - p^servers; dots: simulated requests")
 }
 

@@ -5,7 +5,7 @@
 use std::collections::BTreeSet;
 
 use distlab::prelude::*;
-use distlab::trace::CutSpec;
+use distlab::trace::{CutSpec, Trace};
 
 /// sent + duplicated = delivered + dropped + in flight, from the counters.
 pub fn assert_conserved(c: &Cluster) {
@@ -52,11 +52,11 @@ pub fn assert_no_forbidden_delivery(c: &Cluster) {
     }
 }
 
-/// Every message id that was sent is delivered, dropped or still counted in flight.
-pub fn assert_every_message_accounted(c: &Cluster) {
+/// Messages sent but neither delivered nor dropped, from the trace alone.
+pub fn unsettled(trace: &Trace) -> u64 {
     let mut sent = BTreeSet::new();
     let mut settled = BTreeSet::new();
-    for e in c.trace().iter() {
+    for e in trace.iter() {
         match &e.kind {
             EventKind::Sent { msg, .. } => {
                 sent.insert(*msg);
@@ -67,6 +67,11 @@ pub fn assert_every_message_accounted(c: &Cluster) {
             _ => {}
         }
     }
-    let unsettled = sent.difference(&settled).count() as u64;
+    sent.difference(&settled).count() as u64
+}
+
+/// Every message id that was sent is delivered, dropped or still counted in flight.
+pub fn assert_every_message_accounted(c: &Cluster) {
+    let unsettled = unsettled(c.trace());
     assert!(unsettled <= c.in_flight(), "{unsettled} messages vanished (in flight: {})", c.in_flight());
 }
