@@ -130,8 +130,7 @@ impl Chart {
     /// Writes the SVG to `path`.
     pub fn save(&self, path: impl AsRef<Path>) -> Result<()> {
         let path = path.as_ref();
-        std::fs::write(path, self.svg())
-            .map_err(|e| Error::Io { path: path.display().to_string(), message: e.to_string() })
+        std::fs::write(path, self.svg()).map_err(|e| Error::io(path, &e))
     }
 
     /// Shows the chart under the cell in evcxr: `image/svg+xml` and `text/html`.

@@ -73,6 +73,19 @@ impl Error {
         Error::InvalidConfig { field, value: value.to_string(), allowed: allowed.into() }
     }
 
+    /// A JSON parse error at its place: serde_json's message without its own " at line L
+    /// column C" (the position is put in front, as `file:line:column`).
+    pub(crate) fn json(file: &str, e: &serde_json::Error) -> Self {
+        let full = e.to_string();
+        let suffix = format!(" at line {} column {}", e.line(), e.column());
+        let message = full.strip_suffix(&suffix).unwrap_or(&full).to_string();
+        Error::Data { file: file.to_string(), line: e.line(), column: e.column(), message }
+    }
+
+    pub(crate) fn io(path: &std::path::Path, e: &std::io::Error) -> Self {
+        Error::Io { path: path.display().to_string(), message: e.to_string() }
+    }
+
     pub(crate) fn argument(name: &'static str, value: impl fmt::Display, allowed: impl Into<String>) -> Self {
         Error::InvalidArgument { name, value: value.to_string(), allowed: allowed.into() }
     }

@@ -58,20 +58,12 @@ fn builtin<T: DataFile>() -> Result<T> {
 }
 
 fn load<T: DataFile>(path: &Path) -> Result<T> {
-    let text = fs::read_to_string(path)
-        .map_err(|e| Error::Io { path: path.display().to_string(), message: e.to_string() })?;
+    let text = fs::read_to_string(path).map_err(|e| Error::io(path, &e))?;
     parse(&path.display().to_string(), &text)
 }
 
 fn parse<T: DataFile>(file: &str, text: &str) -> Result<T> {
-    let value: T = serde_json::from_str(text).map_err(|e| {
-        // serde_json's Display appends " at line L column C"; Error::Data puts the position
-        // in front, so keep only the message.
-        let full = e.to_string();
-        let suffix = format!(" at line {} column {}", e.line(), e.column());
-        let message = full.strip_suffix(&suffix).unwrap_or(&full).to_string();
-        Error::Data { file: file.to_string(), line: e.line(), column: e.column(), message }
-    })?;
+    let value: T = serde_json::from_str(text).map_err(|e| Error::json(file, &e))?;
     value.validate().map_err(|message| Error::Data {
         file: file.to_string(),
         line: 0,

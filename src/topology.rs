@@ -194,12 +194,7 @@ impl Topology {
 
     /// Reads the JSON form; `source` names it in errors (a path, or "my diagram").
     pub fn parse(json: &str, source: &str) -> Result<Self> {
-        let d: Description = serde_json::from_str(json).map_err(|e| Error::Data {
-            file: source.to_string(),
-            line: e.line(),
-            column: e.column(),
-            message: e.to_string(),
-        })?;
+        let d: Description = serde_json::from_str(json).map_err(|e| Error::json(source, &e))?;
         let fail = |message: String| Error::Data { file: source.to_string(), line: 0, column: 0, message };
         if d.nodes.len() > MAX_NODES {
             return Err(fail(format!("{} nodes; at most {MAX_NODES}", d.nodes.len())));
@@ -219,8 +214,7 @@ impl Topology {
     /// Reads the JSON form from a file.
     pub fn load(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref();
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| Error::Io { path: path.display().to_string(), message: e.to_string() })?;
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, &e))?;
         Self::parse(&text, &path.display().to_string())
     }
     /// The topology of one of the lesson's everyday examples.
