@@ -38,6 +38,18 @@ fn main() -> Result<(), Error> {
     }
     c.run();
 
+    // The largest inputs the charts meet: 200 messages in a space-time diagram (the most it
+    // draws) and 10,000 nodes in a count chart (grouped into 40 bars).
+    let mut busy = Cluster::new(Config::builder().nodes(10).loss(0.1).seed(5).build()?);
+    for i in 0..100 {
+        busy.send(i % 10, (i * 3 + 1) % 10, "m")?;
+    }
+    let mut wide = Cluster::new(Config::builder().nodes(10_000).trace(false).seed(5).build()?);
+    for i in 0..20_000 {
+        wide.post(i % 10_000, (i * 7 + 1) % 10_000, "m")?;
+    }
+    wide.run();
+
     let base = Config::builder().nodes(10).build()?;
     let sweep = timed("sweep: 11 rates x 20 seeds x 1,000 messages", || {
         loss_sweep(&base, &rates(11, 1.0), 20, 1000)
@@ -64,6 +76,9 @@ fn main() -> Result<(), Error> {
         ("availability", avail.chart()),
         ("topology_client_server", Topology::client_server(4, 2)?.chart()),
         ("topology_peer_to_peer", Topology::peer_to_peer(6)?.chart()),
+        ("space_time_200_messages", chart::space_time(&busy)),
+        ("message_counts_10000_nodes", chart::message_counts(&wide.stats())),
+        ("topology_60_of_100_peers", Topology::peer_to_peer(100)?.chart()),
     ];
     for (name, chart) in charts {
         let svg = timed(&format!("render {name}"), || chart.svg());
