@@ -25,6 +25,20 @@ use crate::error::{Error, Result};
 
 /// Most nodes a topology may have.
 pub const MAX_NODES: usize = 10_000;
+/// Most links a generated topology may have (a full mesh of 1,000 peers has 499,500).
+pub const MAX_LINKS: usize = 1_000_000;
+
+fn links_ok(what: &'static str, value: impl std::fmt::Display, links: usize) -> Result<()> {
+    if links <= MAX_LINKS {
+        Ok(())
+    } else {
+        Err(Error::argument(
+            what,
+            value,
+            format!("a shape with at most {MAX_LINKS} links (this one has {links})"),
+        ))
+    }
+}
 
 /// What a node does in an architecture.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -147,6 +161,7 @@ impl Topology {
     pub fn client_server(clients: usize, servers: usize) -> Result<Self> {
         count_ok("clients", clients)?;
         count_ok("servers", servers)?;
+        links_ok("servers", servers, clients * servers + servers * (servers - 1) / 2)?;
         let mut t = Topology::new(format!("client-server: {clients} clients, {servers} servers"));
         for s in 1..=servers {
             t = t.server(format!("server-{s}"));
@@ -167,6 +182,7 @@ impl Topology {
     /// Peer-to-peer, full mesh: every peer linked to every other.
     pub fn peer_to_peer(peers: usize) -> Result<Self> {
         count_ok("peers", peers)?;
+        links_ok("peers", peers, peers * (peers - 1) / 2)?;
         let mut t = Topology::new(format!("peer-to-peer: {peers} peers, full mesh"));
         for i in 0..peers {
             t = t.peer(format!("peer-{i}"));
@@ -272,6 +288,8 @@ mod tests {
         assert_eq!(Topology::ring(5).unwrap().links.len(), 5);
         assert_eq!(Topology::ring(1).unwrap().links.len(), 0);
         assert!(Topology::peer_to_peer(0).is_err());
+        let e = Topology::peer_to_peer(5000).unwrap_err().to_string();
+        assert!(e.contains("peers") && e.contains("5000") && e.contains("12497500"), "{e}");
     }
 
     #[test]

@@ -259,6 +259,9 @@ fn unknown_nodes_are_errors_that_name_them() {
         assert!(msg.contains(&format!("unknown node {g}")) && msg.contains("ids 0 to 2"), "{msg}");
     }
     assert!(c.run_until(f64::NAN).unwrap_err().to_string().contains("t_ms"));
+    let e = c.run_until(1e20).unwrap_err().to_string();
+    assert!(e.contains("t_ms") && e.contains("1e12"), "{e}");
+    assert!(c.crash_at(0, f64::INFINITY).unwrap_err().to_string().contains("at_ms"));
     c.run_until(100.0).unwrap();
     assert!(c.crash_at(0, 50.0).unwrap_err().to_string().contains("at_ms"));
     c.crash(0).unwrap();
