@@ -26,7 +26,25 @@
 //! ```
 //!
 //! In a notebook, the first cells are `:dep distlab = { path = ".." }` and
-//! `use distlab::prelude::*;`; reports, tables and charts then show themselves under the cell.
+//! `use distlab::prelude::*;`; reports, tables and charts then show themselves under the cell
+//! (each has an `evcxr_display` method; charts give `image/svg+xml` and an HTML `<img>`).
+//!
+//! ## Where things are
+//! - [`config`]: the parameters, checked by [`ConfigBuilder::build`]; every invalid value is an
+//!   [`Error`] naming the field, the value and the allowed range.
+//! - [`cluster`]: the simulated [`Cluster`]: virtual clock, next-event queue, the verbs
+//!   (`send`, `broadcast`, `replicate`, `sync`, `crash`, `recover`, `partition`, `heal`,
+//!   `post`), and `step` / `run` / `run_until`.
+//! - [`node`], [`trace`], [`narration`]: node state, the event enum (what the queue produces and
+//!   what the log shows), and the readable log.
+//! - [`report`], [`stats`]: what a verb returns (the sender's view beside what happened) and
+//!   figures derived from a run.
+//! - [`experiment`], [`chart`], [`topology`]: sweeps and comparisons, plotters SVG charts, and
+//!   architecture drawings.
+//! - [`lesson`]: the lesson's data (glossary with a self-check, reflection questions, everyday
+//!   examples, troubleshooting, objectives).
+//! - [`udp`]: the same cluster over real UDP sockets on 127.0.0.1, and the `distlab-node`
+//!   binary for one node per process.
 #![warn(missing_docs)]
 
 pub mod chart;
