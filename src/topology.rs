@@ -1,6 +1,6 @@
 //! Descriptions of architectures (who talks to whom) for the lesson's "simple diagram"
 //! activity: build one in code or write it as JSON, then draw it with
-//! [`chart::topology`](crate::chart::topology).
+//! [`chart::topology`].
 //!
 //! ```
 //! use distlab::topology::Topology;
