@@ -21,6 +21,14 @@ use crate::trace::{Body, CutSpec, DropCause, Event, EventKind, MsgId, Recorded, 
 /// lesson, and far from the end of the microsecond counter.
 pub const MAX_RUN_MS: f64 = 1e12;
 
+/// What handling one queue item came to.
+enum Handled {
+    /// Nothing happened: a timeout whose reply already came, a crash of a down node, ...
+    Stale,
+    /// Something happened; the event, when it was asked for or traced.
+    Done(Option<Event>),
+}
+
 /// Which operation a message belongs to, and whether it is the request or the reply.
 #[derive(Debug, Clone, Copy)]
 struct Tag {
@@ -433,10 +441,18 @@ impl Cluster {
 
     /// Processes the next event and returns it; `None` when nothing is scheduled.
     pub fn step(&mut self) -> Option<Event> {
+        // With `want`, every processed event comes back as Some.
+        self.advance(true).flatten()
+    }
+
+    /// Processes the next event that is not a stale timeout; `None` when nothing is
+    /// scheduled. The event itself is built only when `want` is set or the trace is on, so a
+    /// storm with the trace off does not pay for events nobody reads.
+    fn advance(&mut self, want: bool) -> Option<Option<Event>> {
         loop {
             let (at, item) = self.queue.pop()?;
             self.now = at;
-            if let Some(e) = self.handle(item) {
+            if let Handled::Done(e) = self.handle(item, want) {
                 return Some(e);
             }
         }
@@ -445,7 +461,7 @@ impl Cluster {
     /// Runs until nothing is scheduled; returns the number of events processed.
     pub fn run(&mut self) -> usize {
         let mut n = 0;
-        while self.step().is_some() {
+        while self.advance(false).is_some() {
             n += 1;
         }
         n
@@ -459,7 +475,7 @@ impl Cluster {
         let t = Time::from_ms(t_ms);
         let mut n = 0;
         while self.queue.peek_time().is_some_and(|at| at <= t) {
-            if self.step().is_some() {
+            if self.advance(false).is_some() {
                 n += 1;
             }
         }
@@ -550,7 +566,7 @@ impl Cluster {
     /// Runs the clock until the operation has every reply or timeout, then reports it.
     fn finish(&mut self, op: u32) -> OpReport {
         while self.ops[op as usize].waiting > 0 {
-            if self.step().is_none() {
+            if self.advance(false).is_none() {
                 break;
             }
         }
@@ -633,23 +649,23 @@ impl Cluster {
         }
     }
 
-    fn handle(&mut self, item: Item) -> Option<Event> {
+    fn handle(&mut self, item: Item, want: bool) -> Handled {
         match item {
-            Item::Arrive(m) => Some(self.arrive(m)),
+            Item::Arrive(m) => Handled::Done(self.arrive(m, want)),
             Item::Timeout { op, target } => {
                 let o = &mut self.ops[op as usize];
                 let t = &mut o.targets[target as usize];
                 if t.seen != SenderView::Waiting {
-                    return None;
+                    return Handled::Stale;
                 }
                 t.seen = SenderView::TimedOut;
                 let (node, peer) = (o.origin, t.node);
                 o.waiting -= 1;
                 o.finished = self.now;
-                Some(self.emit(EventKind::TimedOut { node, peer }))
+                Handled::Done(Some(self.emit(EventKind::TimedOut { node, peer })))
             }
-            Item::Crash(n) => self.apply_crash(n),
-            Item::Recover(n) => self.apply_recover(n),
+            Item::Crash(n) => self.apply_crash(n).map_or(Handled::Stale, |e| Handled::Done(Some(e))),
+            Item::Recover(n) => self.apply_recover(n).map_or(Handled::Stale, |e| Handled::Done(Some(e))),
         }
     }
 
@@ -674,7 +690,8 @@ impl Cluster {
         Some(self.emit(EventKind::Recovered { node: n }))
     }
 
-    fn arrive(&mut self, m: Message) -> Event {
+    fn arrive(&mut self, m: Message, want: bool) -> Option<Event> {
+        let record = want || self.config.trace;
         self.in_flight -= 1;
         let cause = if self.net.is_cut(m.from, m.to) {
             Some(DropCause::Partitioned)
@@ -694,19 +711,22 @@ impl Cluster {
                 DropCause::Partitioned => c.dropped_partitioned += 1,
             }
             self.settle(m.tag, Fate::Dropped { cause });
-            return self.emit(EventKind::Dropped { msg: m.id, from: m.from, to: m.to, cause });
+            return record
+                .then(|| self.emit(EventKind::Dropped { msg: m.id, from: m.from, to: m.to, cause }));
         }
         let latency = Time(self.now.0 - m.sent.0);
         self.latency.record(latency.0);
         self.nodes[m.from.index()].counters.delivered += 1;
         self.nodes[m.to.index()].counters.received += 1;
         self.settle(m.tag, Fate::Delivered { latency });
-        let event = self.emit(EventKind::Delivered {
-            msg: m.id,
-            from: m.from,
-            to: m.to,
-            sent: m.sent,
-            body: m.body.clone(),
+        let event = record.then(|| {
+            self.emit(EventKind::Delivered {
+                msg: m.id,
+                from: m.from,
+                to: m.to,
+                sent: m.sent,
+                body: m.body.clone(),
+            })
         });
         self.react(&m);
         event
