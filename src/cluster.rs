@@ -15,7 +15,7 @@ use crate::node::{Node, NodeId, NodeRef, Record, Version};
 use crate::queue::EventQueue;
 use crate::report::{ConsistencyReport, Fate, Log, OpReport, SenderView, TargetReport, Verb};
 use crate::stats::{LatencyHistogram, NodeStatus, Stats, Status};
-use crate::trace::{Body, CutSpec, DropCause, Event, EventKind, MsgId, Recorded, Time, Trace};
+use crate::trace::{Body, DropCause, Event, EventKind, MsgId, Recorded, Time, Trace};
 
 /// The furthest the clock can be run, in virtual ms (about 31 years): far enough for any
 /// lesson, and far from the end of the microsecond counter.
@@ -163,14 +163,7 @@ impl Cluster {
 
     /// Finds a node by index or name.
     pub fn node(&self, node: impl Into<NodeRef>) -> Result<NodeId> {
-        let r = node.into();
-        let found = match &r {
-            NodeRef::Index(i) => usize::try_from(*i).ok().filter(|&i| i < self.nodes.len()),
-            NodeRef::Name(s) => self.config.lookup(s),
-        };
-        found
-            .map(|i| NodeId(i as u32))
-            .ok_or_else(|| Error::UnknownNode { given: r.to_string(), nodes: self.nodes.len() })
+        self.config.resolve(node)
     }
     /// Whether a node is up.
     pub fn is_up(&self, node: impl Into<NodeRef>) -> Result<bool> {
@@ -334,15 +327,14 @@ impl Cluster {
             }
             count += 1;
         }
+        let members: Vec<Vec<NodeId>> = (0..count)
+            .map(|g| (0..n).filter(|&i| group_of[i] == g).map(|i| NodeId(i as u32)).collect())
+            .collect();
         let mark = self.trace.len();
-        for a in 0..count {
-            for b in 0..count {
-                if a != b {
-                    let from: Vec<bool> = group_of.iter().map(|&g| g == a).collect();
-                    let to: Vec<bool> = group_of.iter().map(|&g| g == b).collect();
-                    if from.contains(&true) && to.contains(&true) {
-                        self.cut(from, to);
-                    }
+        for (a, from) in members.iter().enumerate() {
+            for (b, to) in members.iter().enumerate() {
+                if a != b && !from.is_empty() && !to.is_empty() {
+                    self.cut(Cut::new(n, from, to));
                 }
             }
         }
@@ -359,16 +351,9 @@ impl Cluster {
         A: Into<NodeRef>,
         B: Into<NodeRef>,
     {
-        let mut f = vec![false; self.nodes.len()];
-        let mut t = vec![false; self.nodes.len()];
-        for a in from {
-            f[self.node(a)?.index()] = true;
-        }
-        for b in to {
-            t[self.node(b)?.index()] = true;
-        }
+        let cut = Cut::new(self.nodes.len(), &self.config.resolve_all(from)?, &self.config.resolve_all(to)?);
         let mark = self.trace.len();
-        self.cut(f, t);
+        self.cut(cut);
         Ok(self.log_since(mark))
     }
 
@@ -496,11 +481,9 @@ impl Cluster {
         Ok(Time::from_ms(ms))
     }
 
-    fn cut(&mut self, from: Vec<bool>, to: Vec<bool>) {
-        let ids =
-            |v: &[bool]| v.iter().enumerate().filter(|(_, &b)| b).map(|(i, _)| NodeId(i as u32)).collect();
-        let spec = Arc::new(CutSpec { from: ids(&from), to: ids(&to) });
-        self.net.add_cut(Cut { from, to });
+    fn cut(&mut self, cut: Cut) {
+        let spec = Arc::new(cut.spec());
+        self.net.add_cut(cut);
         self.emit(EventKind::Partitioned { cut: spec });
     }
 

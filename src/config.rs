@@ -9,6 +9,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use crate::error::{Error, Result};
+use crate::node::{NodeId, NodeRef};
 
 /// The largest cluster a [`Config`] accepts.
 pub const MAX_NODES: usize = 1_000_000;
@@ -198,6 +199,21 @@ impl Config {
             Some(n) => n.list.get(id).cloned().unwrap_or_else(|| format!("#{id}")),
             None => format!("Node-{id}"),
         }
+    }
+    /// Finds a node by index or name; an unknown one is an error that names it.
+    pub fn resolve(&self, node: impl Into<NodeRef>) -> Result<NodeId> {
+        let r = node.into();
+        let found = match &r {
+            NodeRef::Index(i) => usize::try_from(*i).ok().filter(|&i| i < self.nodes),
+            NodeRef::Name(s) => self.lookup(s),
+        };
+        found
+            .map(|i| NodeId(i as u32))
+            .ok_or_else(|| Error::UnknownNode { given: r.to_string(), nodes: self.nodes })
+    }
+    /// [`Config::resolve`] for each node of a list.
+    pub fn resolve_all<N: Into<NodeRef>>(&self, nodes: impl IntoIterator<Item = N>) -> Result<Vec<NodeId>> {
+        nodes.into_iter().map(|n| self.resolve(n)).collect()
     }
     pub(crate) fn lookup(&self, name: &str) -> Option<usize> {
         match &self.names {

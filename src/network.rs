@@ -9,6 +9,7 @@ use rand_xoshiro::Xoshiro256PlusPlus;
 
 use crate::config::{Config, Latency};
 use crate::node::NodeId;
+use crate::trace::CutSpec;
 
 /// The network between the nodes.
 #[derive(Debug, Clone)]
@@ -23,8 +24,30 @@ pub(crate) struct Network {
 /// One directed cut: no message from a node in `from` reaches a node in `to`.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Cut {
-    pub(crate) from: Vec<bool>,
-    pub(crate) to: Vec<bool>,
+    from: Vec<bool>,
+    to: Vec<bool>,
+}
+
+impl Cut {
+    /// A cut in a cluster of `n` nodes.
+    pub(crate) fn new(n: usize, from: &[NodeId], to: &[NodeId]) -> Cut {
+        let mask = |ids: &[NodeId]| {
+            let mut m = vec![false; n];
+            ids.iter().for_each(|i| m[i.index()] = true);
+            m
+        };
+        Cut { from: mask(from), to: mask(to) }
+    }
+    /// Whether this cut stops a message from `from` to `to`.
+    pub(crate) fn blocks(&self, from: NodeId, to: NodeId) -> bool {
+        self.from[from.index()] && self.to[to.index()]
+    }
+    /// The cut as the trace shows it.
+    pub(crate) fn spec(&self) -> CutSpec {
+        let ids =
+            |v: &[bool]| v.iter().enumerate().filter(|(_, &b)| b).map(|(i, _)| NodeId(i as u32)).collect();
+        CutSpec { from: ids(&self.from), to: ids(&self.to) }
+    }
 }
 
 impl Network {
@@ -61,7 +84,7 @@ impl Network {
     }
 
     pub(crate) fn is_cut(&self, from: NodeId, to: NodeId) -> bool {
-        self.cuts.iter().any(|c| c.from[from.index()] && c.to[to.index()])
+        self.cuts.iter().any(|c| c.blocks(from, to))
     }
 
     pub(crate) fn add_cut(&mut self, cut: Cut) {

@@ -32,6 +32,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::Config;
 use crate::error::{Error, Result};
+use crate::network::Cut;
 use crate::node::{Counters, NodeId, NodeRef, Record, Version};
 use crate::report::{ConsistencyReport, Fate, Log, OpReport, SenderView, TargetReport, Verb};
 use crate::stats::{LatencyHistogram, NodeStatus, Stats, Status};
@@ -97,7 +98,7 @@ struct Shared {
     trace: Mutex<Trace>,
     latency: Mutex<LatencyHistogram>,
     next_msg: AtomicU64,
-    cuts: Mutex<Vec<(Vec<bool>, Vec<bool>)>>,
+    cuts: Mutex<Vec<Cut>>,
     /// (op, target) -> the reply's message number, to tell the reply's fate.
     replies: Mutex<BTreeMap<(u64, u32), u64>>,
 }
@@ -162,7 +163,7 @@ impl Shared {
             self.drop_msg(msg, from, to, DropCause::SenderDown);
             return msg;
         }
-        let cut = lock(&self.cuts).iter().any(|(f, t)| f[from as usize] && t[to as usize]);
+        let cut = lock(&self.cuts).iter().any(|c| c.blocks(NodeId(from), NodeId(to)));
         let copies = if dup {
             self.record(EventKind::Duplicated { msg: MsgId(msg), from: NodeId(from), to: NodeId(to) });
             2
@@ -462,13 +463,7 @@ impl RealCluster {
     }
 
     fn node(&self, node: impl Into<NodeRef>) -> Result<NodeId> {
-        let r = node.into();
-        let n = self.len();
-        let found = match &r {
-            NodeRef::Index(i) => usize::try_from(*i).ok().filter(|&i| i < n),
-            NodeRef::Name(s) => self.shared.config.lookup(s),
-        };
-        found.map(|i| NodeId(i as u32)).ok_or_else(|| Error::UnknownNode { given: r.to_string(), nodes: n })
+        self.shared.config.resolve(node)
     }
 
     fn local(&self, id: NodeId, verb: &'static str) -> Result<&Endpoint> {
@@ -612,18 +607,10 @@ impl RealCluster {
         from: impl IntoIterator<Item = A>,
         to: impl IntoIterator<Item = B>,
     ) -> Result<Log> {
-        let mut f = vec![false; self.len()];
-        let mut t = vec![false; self.len()];
-        for a in from {
-            f[self.node(a)?.index()] = true;
-        }
-        for b in to {
-            t[self.node(b)?.index()] = true;
-        }
-        let ids =
-            |v: &[bool]| v.iter().enumerate().filter(|(_, &b)| b).map(|(i, _)| NodeId(i as u32)).collect();
-        let spec = Arc::new(crate::trace::CutSpec { from: ids(&f), to: ids(&t) });
-        lock(&self.shared.cuts).push((f, t));
+        let config = &self.shared.config;
+        let cut = Cut::new(self.len(), &config.resolve_all(from)?, &config.resolve_all(to)?);
+        let spec = Arc::new(cut.spec());
+        lock(&self.shared.cuts).push(cut);
         Ok(self.logged(EventKind::Partitioned { cut: spec }))
     }
 
