@@ -165,7 +165,11 @@ impl OpReport {
     }
     /// One line: "reached r / alive a / total t; acked: ...; timed out: ...".
     pub fn summary(&self) -> String {
-        let list = |v: Vec<&str>| if v.is_empty() { "none".to_string() } else { v.join(", ") };
+        let list = |v: Vec<&str>| match v.len() {
+            0 => "none".to_string(),
+            1..=10 => v.join(", "),
+            n => format!("{} and {} more", v[..10].join(", "), n - 10),
+        };
         format!(
             "{} from {} ({}): reached {} / alive {} / total {}; acked: {}; timed out: {}",
             self.verb,

@@ -26,6 +26,10 @@ pub(crate) fn emit_html(html: &str) {
     println!("EVCXR_BEGIN_CONTENT text/html\n{html}\nEVCXR_END_CONTENT");
 }
 
+/// Rows a table shows; the rest are summarised in one line, so a table of a million nodes
+/// does not freeze the notebook (the rows stay in [`Table::rows`]).
+pub const SHOWN_ROWS: usize = 200;
+
 /// A titled table of strings with an optional note under it.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Table {
@@ -59,6 +63,16 @@ impl Table {
         self
     }
 
+    fn hidden_note(&self) -> Option<String> {
+        (self.rows.len() > SHOWN_ROWS).then(|| {
+            format!(
+                "... and {} more rows ({} in all; the first {SHOWN_ROWS} are shown)",
+                self.rows.len() - SHOWN_ROWS,
+                self.rows.len()
+            )
+        })
+    }
+
     /// The table as an HTML fragment, every cell escaped.
     pub fn to_html(&self) -> String {
         let mut h = String::from("<div class=\"distlab-table\">");
@@ -70,7 +84,7 @@ impl Table {
             h += &format!("<th>{}</th>", escape(c));
         }
         h += "</tr></thead><tbody>";
-        for r in &self.rows {
+        for r in self.rows.iter().take(SHOWN_ROWS) {
             h += "<tr>";
             for c in r {
                 h += &format!("<td>{}</td>", escape(c));
@@ -78,6 +92,9 @@ impl Table {
             h += "</tr>";
         }
         h += "</tbody></table>";
+        if let Some(hidden) = self.hidden_note() {
+            h += &format!("<p>{}</p>", escape(&hidden));
+        }
         for n in &self.notes {
             h += &format!("<p>{}</p>", escape(n));
         }
@@ -113,8 +130,11 @@ impl fmt::Display for Table {
         };
         line(f, &self.headers)?;
         writeln!(f, "  {}", width.iter().map(|w| "-".repeat(*w)).collect::<Vec<_>>().join("  "))?;
-        for r in &self.rows {
+        for r in self.rows.iter().take(SHOWN_ROWS) {
             line(f, r)?;
+        }
+        if let Some(hidden) = self.hidden_note() {
+            writeln!(f, "{hidden}")?;
         }
         for n in &self.notes {
             writeln!(f, "{n}")?;
@@ -123,13 +143,22 @@ impl fmt::Display for Table {
     }
 }
 
+/// The first [`SHOWN_ROWS`] lines of a log, and a line saying how many more there are.
+pub(crate) fn shown_log(log: &[String]) -> Vec<String> {
+    let mut shown: Vec<String> = log.iter().take(SHOWN_ROWS).cloned().collect();
+    if log.len() > SHOWN_ROWS {
+        shown.push(format!("... and {} more lines ({} in all)", log.len() - SHOWN_ROWS, log.len()));
+    }
+    shown
+}
+
 /// Gives a type `Display` (text) and `evcxr_display` (HTML) from a `fn tables(&self) ->
 /// Vec<Table>` and a `fn log(&self) -> &[String]` it already has.
 macro_rules! display_via_tables {
     ($($t:ty),* $(,)?) => {$(
         impl std::fmt::Display for $t {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                for line in self.log() {
+                for line in $crate::table::shown_log(self.log()) {
                     writeln!(f, "{line}")?;
                 }
                 for t in self.tables() {
@@ -148,7 +177,7 @@ macro_rules! display_via_tables {
                 let mut h = String::new();
                 if !self.log().is_empty() {
                     h += "<pre class=\"distlab-log\">";
-                    h += &$crate::table::escape(&self.log().join("\n"));
+                    h += &$crate::table::escape(&$crate::table::shown_log(self.log()).join("\n"));
                     h += "</pre>";
                 }
                 for t in self.tables() {
@@ -176,5 +205,18 @@ mod tests {
         let text = t.to_string();
         assert!(text.contains("  <b>      up\n"), "{text}");
         assert!(text.contains("  Node-10  down"), "{text}");
+    }
+
+    #[test]
+    fn long_tables_show_the_first_rows_and_say_how_many_are_hidden() {
+        let mut t = Table::new("many", ["i"]);
+        for i in 0..1000 {
+            t.row([i]);
+        }
+        let (html, text) = (t.to_html(), t.to_string());
+        assert_eq!(html.matches("<tr>").count(), 1 + SHOWN_ROWS);
+        assert!(html.contains("... and 800 more rows (1000 in all"), "{html}");
+        assert!(text.contains("  199\n") && !text.contains("  200\n") && text.contains("800 more rows"));
+        assert_eq!(t.rows.len(), 1000);
     }
 }

@@ -335,3 +335,16 @@ fn duplicates_are_counted_and_applied_once() {
     assert_eq!(stored, 3, "coordinator + two replicas, each once");
     assert_conserved(&c);
 }
+
+#[test]
+fn a_huge_cluster_shows_a_bounded_report() {
+    let mut c = Cluster::new(Config::builder().nodes(5_000).loss(0.0).build().unwrap());
+    let r = c.broadcast(0, "hello, everyone").unwrap();
+    assert_eq!(r.acked().len(), 4_999);
+    let html = r.to_html();
+    assert!(html.len() < 200_000, "{} bytes of HTML", html.len());
+    assert!(html.contains("more lines") && html.contains("more rows"));
+    assert!(r.summary().contains("acked: Node-1, Node-2, Node-3") && r.summary().contains("and 4989 more"));
+    assert!(html.len() < 100_000, "{} bytes of HTML", html.len());
+    assert!(c.status().to_string().contains("4800 more rows"));
+}
