@@ -109,8 +109,8 @@ impl<T> EventQueue<T> {
             };
             let far_next = self.far.peek().map_or(u64::MAX, |k| k.at.0 / WIDTH);
             self.bucket = next.min(far_next);
-            // Swap, so the bucket keeps the (empty) vector's allocation for its next turn.
-            std::mem::swap(&mut self.sorted, &mut self.ring[(self.bucket % RING) as usize]);
+            // Take the bucket's vector (its memory goes with it, so an idle ring holds none).
+            self.sorted = std::mem::take(&mut self.ring[(self.bucket % RING) as usize]);
             self.in_ring -= self.sorted.len();
             while self.far.peek().is_some_and(|k| k.at.0 / WIDTH <= self.bucket) {
                 let k = self.far.pop().expect("peeked");
