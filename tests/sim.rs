@@ -32,6 +32,14 @@ fn same_seed_same_trace_different_seed_different_trace() {
     let c = scripted(8).trace().to_jsonl();
     assert!(a.lines().count() > 50, "trace too short to mean anything: {}", a.lines().count());
     assert_eq!(a, b, "same seed gave different traces");
+    let (x, y) = (scripted(7), scripted(7));
+    assert_eq!(x.status().to_html(), y.status().to_html(), "status tables differ");
+    assert_eq!(x.stats().to_string(), y.stats().to_string(), "statistics differ");
+    assert_eq!(
+        x.check_consistency("config_version").to_html(),
+        y.check_consistency("config_version").to_html(),
+        "consistency reports differ"
+    );
     assert_ne!(a, c, "different seeds gave the same trace");
     for line in a.lines() {
         let v: serde_json::Value = serde_json::from_str(line).expect("each line is JSON");
