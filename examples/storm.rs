@@ -10,9 +10,8 @@
 use std::process::ExitCode;
 use std::time::Instant;
 
+use distlab::experiment::Storm;
 use distlab::prelude::*;
-use rand::{Rng, SeedableRng};
-use rand_xoshiro::Xoshiro256PlusPlus;
 
 struct Args {
     nodes: usize,
@@ -73,20 +72,9 @@ fn storm(a: &Args) -> Result<String, Error> {
         .trace(a.trace)
         .build()?;
     let mut cluster = Cluster::new(config);
-    // The workload has its own generator (seeded from the same seed), so the network's
-    // stream of draws is the cluster's alone.
-    let mut rng = Xoshiro256PlusPlus::seed_from_u64(a.seed ^ 0x5354_4f52_4d00_0000);
-    let mut times: Vec<u32> = (0..a.messages).map(|_| rng.random_range(0..1_000_000u32)).collect();
-    times.sort_unstable();
-
+    let workload = Storm::new(a.messages, a.seed);
     let started = Instant::now();
-    for t in times {
-        cluster.run_until(t as f64 / 1000.0)?;
-        let from = rng.random_range(0..a.nodes);
-        let to = (from + 1 + rng.random_range(0..a.nodes - 1)) % a.nodes;
-        cluster.post(from, to, "storm")?;
-    }
-    cluster.run();
+    workload.run(&mut cluster)?;
     let wall = started.elapsed().as_secs_f64();
     let s = cluster.stats();
     let line = serde_json::json!({

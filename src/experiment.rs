@@ -43,21 +43,37 @@ pub fn rates(count: usize, max: f64) -> Vec<f64> {
     (0..count).map(|i| max * i as f64 / (count - 1) as f64).collect()
 }
 
-/// Posts `messages` one-way messages between random distinct nodes at uniformly spread times
-/// over one virtual second, and runs the cluster to the end.
-fn storm(cluster: &mut Cluster, messages: u64, seed: u64) -> Result<()> {
-    let n = cluster.len();
-    let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed ^ 0x5357_4545_5000_0000);
-    let mut times: Vec<u32> = (0..messages).map(|_| rng.random_range(0..1_000_000u32)).collect();
-    times.sort_unstable();
-    for t in times {
-        cluster.run_until(t as f64 / 1000.0)?;
-        let from = rng.random_range(0..n);
-        let to = if n == 1 { 0 } else { (from + 1 + rng.random_range(0..n - 1)) % n };
-        cluster.post(from, to, "m")?;
+/// The random-send storm: one-way messages between random distinct nodes, sent at uniformly
+/// spread times over one virtual second. The send times are drawn (and sorted) when it is
+/// made, so a benchmark can time [`Storm::run`] alone; the same seed gives the same storm.
+#[derive(Debug, Clone)]
+pub struct Storm {
+    times: Vec<u32>,
+    rng: Xoshiro256PlusPlus,
+}
+
+impl Storm {
+    /// `messages` sends, seeded by `seed` (its own stream, apart from the network's).
+    pub fn new(messages: u64, seed: u64) -> Storm {
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed ^ 0x5354_4f52_4d00_0000);
+        let mut times: Vec<u32> = (0..messages).map(|_| rng.random_range(0..1_000_000u32)).collect();
+        times.sort_unstable();
+        Storm { times, rng }
     }
-    cluster.run();
-    Ok(())
+
+    /// Posts every message at its time, each from a random node to a random other node, and
+    /// runs the cluster to the end.
+    pub fn run(mut self, cluster: &mut Cluster) -> Result<()> {
+        let n = cluster.len();
+        for t in std::mem::take(&mut self.times) {
+            cluster.run_until(t as f64 / 1000.0)?;
+            let from = self.rng.random_range(0..n);
+            let to = if n == 1 { 0 } else { (from + 1 + self.rng.random_range(0..n - 1)) % n };
+            cluster.post(from, to, "storm")?;
+        }
+        cluster.run();
+        Ok(())
+    }
 }
 
 /// One configured loss rate of a [`LossSweep`].
@@ -111,7 +127,7 @@ pub fn loss_sweep(config: &Config, rates: &[f64], seeds: u64, messages: u64) -> 
         for i in 0..seeds {
             let seed = config.seed().wrapping_add(i);
             let mut c = Cluster::new(config.to_builder().loss(loss).seed(seed).trace(false).build()?);
-            storm(&mut c, messages, seed)?;
+            Storm::new(messages, seed).run(&mut c)?;
             shares.push(c.stats().failure_rate());
         }
         rows.push(LossRow {
