@@ -392,10 +392,7 @@ impl Cluster {
     /// Statistics of the run so far.
     pub fn stats(&self) -> Stats {
         let nodes = self.node_rows();
-        let mut total = crate::node::Counters::default();
-        for n in &nodes {
-            total.add(&n.counters);
-        }
+        let total = crate::node::Counters::sum(nodes.iter().map(|n| &n.counters));
         Stats {
             seed: self.config.seed,
             now: self.now,

@@ -133,7 +133,13 @@ impl Counters {
     pub fn dropped(&self) -> u64 {
         self.dropped_lost + self.dropped_target_down + self.dropped_sender_down + self.dropped_partitioned
     }
-    pub(crate) fn add(&mut self, o: &Counters) {
+    /// The counters of several nodes added up.
+    pub fn sum<'a>(all: impl IntoIterator<Item = &'a Counters>) -> Counters {
+        let mut total = Counters::default();
+        all.into_iter().for_each(|c| total.add(c));
+        total
+    }
+    fn add(&mut self, o: &Counters) {
         self.sent += o.sent;
         self.duplicated += o.duplicated;
         self.delivered += o.delivered;

@@ -653,10 +653,7 @@ impl RealCluster {
     /// Statistics of the run so far; `in_flight` is sent minus settled messages.
     pub fn stats(&self) -> Stats {
         let nodes = self.rows();
-        let mut total = Counters::default();
-        for n in &nodes {
-            total.add(&n.counters);
-        }
+        let total = Counters::sum(nodes.iter().map(|n| &n.counters));
         let in_flight = (total.sent + total.duplicated).saturating_sub(total.delivered + total.dropped());
         Stats {
             seed: self.shared.config.seed(),
@@ -773,7 +770,8 @@ impl RealCluster {
             }
         }
         let finished = self.now();
-        let trace = self.trace();
+        // Read the trace in place (no copy of the whole run per operation).
+        let trace = lock(&self.shared.trace);
         let fate = |msg: Option<u64>| -> Fate {
             let Some(msg) = msg else { return Fate::NotSent };
             let mut sent_at = None;
@@ -791,7 +789,11 @@ impl RealCluster {
             }
             Fate::InFlight
         };
-        let reply_ids = lock(&self.shared.replies).clone();
+        // Take this operation's reply numbers out, so the map does not grow with every operation.
+        let reply_ids: BTreeMap<u32, u64> = {
+            let mut replies = lock(&self.shared.replies);
+            targets.iter().filter_map(|(t, _)| replies.remove(&(op, t.0)).map(|m| (t.0, m))).collect()
+        };
         let report = OpReport {
             verb,
             origin: self.shared.config.name(origin.index()),
@@ -807,7 +809,7 @@ impl RealCluster {
                     up_at_start: up_at_start[i],
                     seen: seen[i],
                     request: fate(Some(sent[i])),
-                    reply: fate(reply_ids.get(&(op, t.0)).copied()),
+                    reply: fate(reply_ids.get(&t.0).copied()),
                 })
                 .collect(),
             updated: Vec::new(),
