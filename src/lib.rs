@@ -56,6 +56,7 @@ pub mod lesson;
 pub mod narration;
 mod network;
 pub mod node;
+pub mod predict;
 mod queue;
 pub mod report;
 pub mod stats;
@@ -77,6 +78,7 @@ pub mod prelude {
     pub use crate::experiment::{self, Architecture};
     pub use crate::lesson::{Examples, Glossary, Lesson, Reflection, SelfCheck, Troubleshooting};
     pub use crate::node::{NodeId, Version};
+    pub use crate::predict::Prediction;
     pub use crate::report::{ConsistencyReport, Fate, Log, OpReport, SenderView, Verdict};
     pub use crate::stats::{Stats, Status};
     pub use crate::table::Table;

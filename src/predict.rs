@@ -1,0 +1,251 @@
+//! Predict, then run: a learner's guess shown beside what the run measured.
+//!
+//! A guess written down before an experiment is what turns a result into a surprise or a
+//! confirmation, and both are remembered better than a number read off a table. In a notebook
+//! the learner writes the guess as a string in a cell tagged `prediction`
+//! (`let my_prediction = "";`), so an empty guess still compiles; the cell that runs the
+//! experiment ends with a [`Prediction`], which shows the guess, the measured value, whether
+//! the two were close, and one line on why.
+//!
+//! Nothing here returns an error: an empty or unreadable guess gets a friendly line, and the
+//! measured value is shown all the same.
+//!
+//! ```
+//! use distlab::predict::Prediction;
+//!
+//! let p = Prediction::number("answered at p = 0.5", "90%", 0.875, 0.05, "all three must be down");
+//! assert!(p.is_close());
+//! let p = Prediction::choice("which write survives?", "b", &["Node-0's", "Node-4's"], 1, "ties go to the higher id");
+//! assert!(p.is_close());
+//! assert!(!Prediction::number("reach", "", 0.81, 0.05, "").is_close());
+//! ```
+
+use std::fmt;
+
+use crate::table::{emit_html, escape};
+
+/// How a guess compares with the measurement.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    /// Within the tolerance, or the right choice.
+    Close,
+    /// Too far off (the text says by how much), or another choice.
+    Off(String),
+    /// Nothing written yet.
+    Empty,
+    /// Written, but not readable as a number or as one of the choices (the text says why).
+    Unreadable(String),
+}
+
+/// A guess, the measured value and a one-line reason, shown as HTML in a notebook and as text
+/// in a terminal.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Prediction {
+    /// What was predicted.
+    pub question: String,
+    /// The guess as the learner wrote it.
+    pub guess: String,
+    /// The measured value, as shown.
+    pub measured: String,
+    /// The comparison.
+    pub outcome: Outcome,
+    /// Why the measured value is what it is.
+    pub why: String,
+}
+
+/// Reads a number as a learner may write it: `0.8`, `.8`, `0,8`, `80%`, `7/8`, `4x`.
+pub fn parse_number(text: &str) -> Option<f64> {
+    let t = text.trim().replace(',', ".").to_lowercase();
+    let (t, scale) = match t.strip_suffix('%') {
+        Some(rest) => (rest.trim().to_string(), 0.01),
+        None => (t.strip_suffix('x').or_else(|| t.strip_suffix('×')).unwrap_or(&t).trim().to_string(), 1.0),
+    };
+    let value = match t.split_once('/') {
+        Some((a, b)) => {
+            let (a, b) = (a.trim().parse::<f64>().ok()?, b.trim().parse::<f64>().ok()?);
+            (b != 0.0).then(|| a / b)?
+        }
+        None => t.parse::<f64>().ok()?,
+    };
+    let value = value * scale;
+    value.is_finite().then_some(value)
+}
+
+/// A number shown with at most three decimals and no trailing zeros.
+pub fn short(x: f64) -> String {
+    let s = format!("{x:.3}");
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    if s == "-0" { "0".to_string() } else { s.to_string() }
+}
+
+impl Prediction {
+    /// A numeric guess against a measured value; close when they differ by at most
+    /// `tolerance`.
+    pub fn number(question: &str, guess: &str, measured: f64, tolerance: f64, why: &str) -> Prediction {
+        let outcome = if guess.trim().is_empty() {
+            Outcome::Empty
+        } else {
+            match parse_number(guess) {
+                None => Outcome::Unreadable(format!(
+                    "could not read {:?} as a number: write it like 0.8, 80% or 7/8",
+                    guess.trim()
+                )),
+                Some(g) if (g - measured).abs() <= tolerance.abs() => Outcome::Close,
+                Some(g) => Outcome::Off(format!(
+                    "off by {} (close means within {})",
+                    short((g - measured).abs()),
+                    short(tolerance.abs())
+                )),
+            }
+        };
+        Prediction {
+            question: question.to_string(),
+            guess: guess.trim().to_string(),
+            measured: short(measured),
+            outcome,
+            why: why.to_string(),
+        }
+    }
+
+    /// A guess among `options`, against the option the run produced (`measured`, an index
+    /// into `options`). The guess may be the option's letter (`a`, `b`, ...) or the start of
+    /// its text, in any case.
+    pub fn choice(question: &str, guess: &str, options: &[&str], measured: usize, why: &str) -> Prediction {
+        let letters: Vec<String> = (0..options.len()).map(letter).collect();
+        let listed = options
+            .iter()
+            .zip(&letters)
+            .map(|(o, l)| format!("{l}) {o}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let shown = options.get(measured).map_or_else(|| "?".to_string(), |o| o.to_string());
+        let g = guess.trim().trim_end_matches(')').to_lowercase();
+        let outcome = if g.is_empty() {
+            Outcome::Empty
+        } else {
+            let picked = letters.iter().position(|l| *l == g).or_else(|| {
+                let starts: Vec<usize> =
+                    (0..options.len()).filter(|&i| options[i].to_lowercase().starts_with(&g)).collect();
+                (starts.len() == 1).then(|| starts[0])
+            });
+            match picked {
+                None => Outcome::Unreadable(format!("{:?} is none of the choices: {listed}", guess.trim())),
+                Some(i) if i == measured => Outcome::Close,
+                Some(i) => Outcome::Off(format!("you chose {}) {}", letters[i], options[i])),
+            }
+        };
+        Prediction {
+            question: question.to_string(),
+            guess: guess.trim().to_string(),
+            measured: match options.get(measured) {
+                Some(_) => format!("{}) {shown}", letters[measured]),
+                None => shown,
+            },
+            outcome,
+            why: why.to_string(),
+        }
+    }
+
+    /// True when the guess was close (or the right choice).
+    pub fn is_close(&self) -> bool {
+        self.outcome == Outcome::Close
+    }
+
+    fn verdict(&self) -> String {
+        match &self.outcome {
+            Outcome::Close => "yes".to_string(),
+            Outcome::Off(how) => format!("no, {how}"),
+            Outcome::Empty => {
+                "no prediction yet: write a guess in the prediction cell above, run it, then run this \
+                 cell again (guessing first is what makes the result stick)"
+                    .to_string()
+            }
+            Outcome::Unreadable(why) => why.clone(),
+        }
+    }
+
+    /// The prediction as an HTML block.
+    pub fn to_html(&self) -> String {
+        let guess = if self.guess.is_empty() { "(not written yet)" } else { &self.guess };
+        let colour = match self.outcome {
+            Outcome::Close => "#009E73",
+            Outcome::Off(_) => "#D55E00",
+            _ => "#999999",
+        };
+        format!(
+            "<div class=\"distlab-prediction\" style=\"border-left:4px solid {colour};padding:0.3em 0.8em;margin:0.4em 0\">\
+             <div><b>{q}</b></div>\
+             <div>your prediction: <b>{g}</b> &middot; measured: <b>{m}</b></div>\
+             <div>close? {v}</div>\
+             <div>why: {w}</div></div>",
+            q = escape(&self.question),
+            g = escape(guess),
+            m = escape(&self.measured),
+            v = escape(&self.verdict()),
+            w = escape(&self.why),
+        )
+    }
+
+    /// Shows the prediction under a notebook cell.
+    pub fn evcxr_display(&self) {
+        emit_html(&self.to_html());
+    }
+}
+
+impl fmt::Display for Prediction {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let guess = if self.guess.is_empty() { "(not written yet)" } else { &self.guess };
+        writeln!(f, "{}", self.question)?;
+        writeln!(f, "  your prediction: {guess} | measured: {}", self.measured)?;
+        writeln!(f, "  close? {}", self.verdict())?;
+        writeln!(f, "  why: {}", self.why)
+    }
+}
+
+fn letter(i: usize) -> String {
+    char::from(b'a' + (i % 26) as u8).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_as_learners_write_them() {
+        for (text, want) in [("0.8", 0.8), (".8", 0.8), ("0,8", 0.8), ("80%", 0.8), ("80 %", 0.8), ("4/5", 0.8), ("4x", 4.0)] {
+            assert_eq!(parse_number(text), Some(want), "{text}");
+        }
+        for text in ["", "abc", "1/0", "NaN", "inf", "%"] {
+            assert_eq!(parse_number(text), None, "{text}");
+        }
+    }
+
+    #[test]
+    fn numeric_outcomes() {
+        assert!(Prediction::number("q", "0.9", 0.875, 0.05, "w").is_close());
+        let off = Prediction::number("q", "0.5", 0.875, 0.05, "w");
+        assert_eq!(off.outcome, Outcome::Off("off by 0.375 (close means within 0.05)".into()));
+        assert_eq!(Prediction::number("q", "  ", 0.875, 0.05, "w").outcome, Outcome::Empty);
+        assert!(matches!(Prediction::number("q", "most", 0.875, 0.05, "w").outcome, Outcome::Unreadable(_)));
+        assert!(Prediction::number("q", "", 1.0, 0.1, "w").to_string().contains("no prediction yet"));
+    }
+
+    #[test]
+    fn choices_by_letter_or_text() {
+        let opts = ["yes, it holds 200", "no, it still holds 100"];
+        assert!(Prediction::choice("q", "b", &opts, 1, "w").is_close());
+        assert!(Prediction::choice("q", "No", &opts, 1, "w").is_close());
+        assert!(Prediction::choice("q", "B)", &opts, 1, "w").is_close());
+        assert!(!Prediction::choice("q", "yes", &opts, 1, "w").is_close());
+        assert!(matches!(Prediction::choice("q", "maybe", &opts, 1, "w").outcome, Outcome::Unreadable(_)));
+        // a measured index out of range is shown, not a panic
+        assert_eq!(Prediction::choice("q", "a", &opts, 7, "w").measured, "?");
+    }
+
+    #[test]
+    fn html_is_escaped() {
+        let p = Prediction::number("<q>", "<b>", 1.0, 0.1, "<w>");
+        let html = p.to_html();
+        assert!(html.contains("&lt;b&gt;") && !html.contains("<b><b>"));
+    }
+}
