@@ -1,9 +1,14 @@
 """Executes notebooks in the real evcxr kernel and checks what they show.
 
 nbconvert and nbclient succeed even when a Rust cell panics or a `?` returns an error: evcxr
-only writes those to stderr. So every cell's outputs are read here, and a run fails on:
+only prints those (on stderr, which the project's kernel start-up code `tools/evcxr/prelude.rs`
+points at stdout so that they stay under their own cell). So every cell's outputs are read
+here, and a run fails on:
   - an error output (a compile error),
-  - anything on stderr (a panic, an error returned with `?`),
+  - anything on stderr,
+  - a panic message, or a distlab error returned with `?` (its red `error:` line), in any
+    stream, unless the cell's `distlab` metadata says `"error": true` (a cell that shows a
+    mistake on purpose),
   - a cell whose `distlab` metadata expects output it did not give:
         "distlab": {"expect": ["image/svg+xml", "text/html"], "contains": ["Node-1 received"]}
     `expect` lists MIME types the cell must produce; `contains` lists strings that must appear
@@ -64,6 +69,8 @@ def mimes(cell):
 
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
+# The first line of a distlab error as the notebook kernel shows it (src/error.rs, Debug).
+ERROR_MARK = "\x1b[1;31merror: "
 
 
 def problems(nb):
@@ -86,6 +93,11 @@ def _problems(nb):
                 if text:
                     found.append((i, f"stderr: {text}"))
         spec = cell.get("metadata", {}).get("distlab", {})
+        streams = "".join(o.get("text", "") for o in cell.get("outputs", []) if o.get("output_type") == "stream")
+        if "panicked at" in streams:
+            found.append((i, f"panic: {streams.strip()}"))
+        elif ERROR_MARK in streams and not spec.get("error"):
+            found.append((i, f"error: {streams.strip()}"))
         have = mimes(cell)
         for mime in spec.get("expect", []):
             if mime not in have:

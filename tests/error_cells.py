@@ -1,0 +1,109 @@
+"""A learner's mistakes, 200 of them, each must show under the cell that made it.
+
+Builds a notebook of N cells that each end in a distlab error returned with `?` (an invalid
+loss, a different value in every cell), interleaved with N working cells that each read a
+variable defined before the previous failure and define a new one. Executes it in the real
+evcxr kernel (nbclient) and checks:
+  - every error shows under its own cell, with its own value, N of N;
+  - no error text under any other cell;
+  - every variable defined before a failure is still there after it.
+
+Usage: error_cells.py [N]          (default 200; exit code 1 on any misplaced error)
+       error_cells.py --write PATH [N]   only write the notebook (for the JupyterLab check)
+"""
+import os
+import re
+import sys
+import time
+
+import nbformat
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "tools"))
+from run_notebooks import ANSI, execute  # noqa: E402
+
+NOTEBOOKS = os.path.join(ROOT, "notebooks")
+
+
+def bad_value(i):
+    return i + 2  # loss must be in [0, 1]: 2, 3, 4, ... are each wrong, and each different
+
+
+def build(n):
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "rust", "display_name": "Rust", "language": "rust"}
+    cells = [nbformat.v4.new_code_cell(':dep distlab = { path = ".." }'),
+             nbformat.v4.new_code_cell("use distlab::prelude::*;\nlet kept_0 = 0u64;")]
+    for i in range(n):
+        err = nbformat.v4.new_code_cell(f"let config_{i} = Config::builder().loss({bad_value(i)}.0).build()?;")
+        err.metadata["error_cell"] = i
+        ok = nbformat.v4.new_code_cell(f'println!("kept_{i} = {{}}", kept_{i});\nlet kept_{i + 1} = {i + 1}u64;')
+        ok.metadata["working_cell"] = i
+        cells += [err, ok]
+    nb.cells = cells
+    return nb
+
+
+def text_of(cell):
+    parts = []
+    for out in cell.get("outputs", []):
+        if out.get("output_type") == "stream":
+            parts.append(out.get("text", ""))
+        for value in out.get("data", {}).values():
+            parts.append(value if isinstance(value, str) else "".join(value))
+        if out.get("output_type") == "error":
+            parts.append(out.get("evalue", ""))
+    return ANSI.sub("", "".join(parts))
+
+
+# The block distlab's `Debug` shows; the second form is `Display`'s one line, which a kernel
+# without the project's configuration prints (used to measure the "before" figure).
+ERROR_LINE = re.compile(r"error: invalid loss\s+field:\s+loss\s+given:\s+(\d+)\s|invalid loss: (\d+) \(allowed")
+
+
+def check(nb, n):
+    own = 0
+    problems = []
+    for index, cell in enumerate(nb.cells):
+        text = text_of(cell)
+        shown = [int(a or b) for a, b in ERROR_LINE.findall(text)]
+        if "error_cell" in cell.metadata:
+            i = cell.metadata["error_cell"]
+            if shown == [bad_value(i)]:
+                own += 1
+            else:
+                problems.append(f"cell {index} (error {i}): expected its own error (given {bad_value(i)}), shows {text[:200]!r}")
+        else:
+            if shown or "error" in text:
+                problems.append(f"cell {index}: error text under a cell that did not fail: {text[:200]!r}")
+            if "working_cell" in cell.metadata:
+                i = cell.metadata["working_cell"]
+                if f"kept_{i} = {i}" not in text:
+                    problems.append(f"cell {index}: variable kept_{i} lost after a failure: {text[:200]!r}")
+    return own, problems
+
+
+def main(argv):
+    if argv[:1] == ["--write"]:
+        n = int(argv[2]) if len(argv) > 2 else 200
+        nbformat.write(build(n), argv[1])
+        return 0
+    n = int(argv[0]) if argv else 200
+    nb = build(n)
+    started = time.monotonic()
+    execute(nb, NOTEBOOKS)
+    seconds = time.monotonic() - started
+    out = os.path.join(ROOT, "target", "notebooks")
+    os.makedirs(out, exist_ok=True)
+    nbformat.write(nb, os.path.join(out, "error-cells.ipynb"))
+    own, problems = check(nb, n)
+    for p in problems[:20]:
+        print(f"FAIL {p}")
+    print(f"errors under their own cell: {own} of {n}; misplaced or missing: {n - own}; "
+          f"other problems: {len(problems) - (n - own)}; {len(nb.cells)} cells in {seconds:.1f} s")
+    print(f"error cells: {0 if problems else 1} passed, {1 if problems else 0} failed")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
