@@ -2,11 +2,18 @@
 
 1. a copy of 03-simulation with the loss parameter changed from 0.05 to 0.5 runs, and its
    statistics and charts change the way they must (lower delivery ratio, more crosses);
-2. the study-notes export of a notebook that holds a learner's answer gives HTML with the
-   charts inline as SVG and the answer's text, and Markdown that links .svg files that exist.
+2. every notebook with `seed` or `loss` in a cell tagged `parameters` runs with two other
+   seeds (1 and 99) and loss 0.3, once with every prediction written and once with none, and
+   every cell still shows what its `distlab` metadata expects: the text around the cells must
+   hold for any run;
+3. the study-notes export of 05 with an answer in every answer cell (a definition holding a
+   double quote among them) gives HTML with the charts inline as SVG and every answer, and
+   Markdown with every answer and the .svg files it links.
 
 Run after tools/run_notebooks.py, whose executed copies (target/notebooks/) it compares with.
 """
+import glob
+import html
 import os
 import re
 import sys
@@ -70,10 +77,67 @@ def loss_change():
     return f"delivery ratio {before:.4f} -> {after:.4f}, crosses {crosses_before} -> {crosses_after}"
 
 
+SEED = re.compile(r"^(\s*let\s+seed\s*(?::\s*u64)?\s*=\s*)[^;]+;", re.M)
+LOSS = re.compile(r"^(\s*let\s+loss\s*(?::\s*f64)?\s*=\s*)[^;]+;", re.M)
+VARIANTS = [(1, 0.3, "0.5"), (99, 0.3, "")]
+
+
+def tagged(cell, tag):
+    return tag in cell.get("metadata", {}).get("tags", [])
+
+
+def parameter_variants():
+    done = []
+    for path in sorted(glob.glob(os.path.join(NOTEBOOKS, "[0-9]*.ipynb"))):
+        name = os.path.basename(path)
+        base = nbformat.read(path, as_version=4)
+        params = [c for c in base.cells if tagged(c, "parameters") and (SEED.search(c.source) or LOSS.search(c.source))]
+        if not params:
+            continue
+        for seed, loss, guess in VARIANTS:
+            nb = nbformat.read(path, as_version=4)
+            for c in nb.cells:
+                if tagged(c, "parameters"):
+                    c.source = SEED.sub(lambda m: f"{m.group(1)}{seed};", c.source)
+                    c.source = LOSS.sub(lambda m: f"{m.group(1)}{loss};", c.source)
+                if tagged(c, "prediction"):
+                    c.source = re.sub(r'let my_prediction = "[^"]*";', f'let my_prediction = "{guess}";', c.source)
+            execute(nb, NOTEBOOKS)
+            bad = problems(nb)
+            assert not bad, f"{name} with seed {seed}, loss {loss}: cell {bad[0][0]}: {bad[0][1][:500]}"
+        done.append(name)
+    assert done, "no notebook has seed or loss parameters"
+    return f"{len(done)} notebooks x {len(VARIANTS)} variants (seeds 1 and 99, loss 0.3): {', '.join(done)}"
+
+
+def fill_answers(nb):
+    """Writes a distinct answer into every answer cell; returns the texts to look for."""
+    wanted = []
+    for i, c in enumerate(nb.cells):
+        if not tagged(c, "answer"):
+            continue
+        if c.cell_type == "markdown":
+            text = f"Answer {i}: the sender only knows what comes back to it"
+            c.source = f"**Your answer:** {text}"
+            wanted.append(text)
+        elif 'r#""#' in c.source:
+            def definition(m, k=[0]):
+                k[0] += 1
+                return f'r#"Definition {k[0]} of cell {i}: machines that "cooperate" over a network"#'
+            c.source = re.sub(r'r#""#', definition, c.source)
+            wanted += [f"Definition {k} of cell {i}" for k in range(1, c.source.count("Definition ") + 1)]
+        elif "let my_quiz" in c.source:
+            c.source = re.sub(r'""', '"b"', c.source)
+    return wanted
+
+
 def export_with_answer():
-    marker = "My own answer: my phone and a chat server already form a distributed system"
     name = "05-glossary-and-reflection.ipynb"
     nb = nbformat.read(os.path.join(NOTEBOOKS, name), as_version=4)
+    wanted = fill_answers(nb)
+    assert len(wanted) >= 10, f"only {len(wanted)} answers written into {name}"
+    marker = "My own answer: my phone and a chat server already form a distributed system"
+    wanted.append(marker)
     nb.cells.append(nbformat.v4.new_markdown_cell(marker))
     nb.cells.append(nbformat.v4.new_code_cell(
         'Topology::new("answer").client("my phone").server("chat server").link("my phone", "chat server")?.chart()'))
@@ -86,12 +150,14 @@ def export_with_answer():
             os.remove(src)
         stem = ".scenario-" + name[:-len(".ipynb")]
         page = open(os.path.join(tmp, stem + ".html"), encoding="utf-8").read()
-        assert marker in page, "the learner's answer is missing from the HTML"
+        missing = [w for w in wanted if html.escape(w, quote=False) not in page and w not in page]
+        assert not missing, f"answers missing from the HTML: {missing[:3]}"
         assert page.count("data:image/svg+xml;base64,") >= 2, "charts are not inline in the HTML"
         assert not re.search(r"<script[^>]+src=", page), "the HTML loads an external script"
         assert "my phone" not in page or "chat server" in page
         md = open(os.path.join(tmp, stem + ".md"), encoding="utf-8").read()
-        assert marker in md, "the learner's answer is missing from the Markdown"
+        missing = [w for w in wanted if w not in md]
+        assert not missing, f"answers missing from the Markdown: {missing[:3]}"
         links = re.findall(r"!\[[^\]]*\]\(([^)]+\.svg)\)", md)
         assert len(links) >= 2, f"Markdown links {len(links)} .svg files"
         for link in links:
@@ -99,12 +165,13 @@ def export_with_answer():
             assert os.path.exists(path), f"{link} is linked but missing"
             head = open(path, encoding="utf-8").read(200)
             assert "<svg" in head, f"{link} is not an SVG"
-        return f"HTML with {page.count('data:image/svg+xml;base64,')} inline charts, Markdown with {len(links)} .svg files"
+        return (f"{len(wanted)} answers in HTML and Markdown; HTML with {page.count('data:image/svg+xml;base64,')} "
+                f"inline charts, Markdown with {len(links)} .svg files")
 
 
 def main():
     passed = failed = 0
-    for scenario in (loss_change, export_with_answer):
+    for scenario in (loss_change, parameter_variants, export_with_answer):
         print(f"--- scenario {scenario.__name__}", flush=True)
         try:
             detail = scenario()

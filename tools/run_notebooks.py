@@ -97,7 +97,7 @@ def _problems(nb):
         if "panicked at" in streams:
             found.append((i, f"panic: {streams.strip()}"))
         elif ERROR_MARK in streams and not spec.get("error"):
-            found.append((i, f"error: {streams.strip()}"))
+            found.append((i, f"an error was shown: {streams.strip()}"))
         have = mimes(cell)
         for mime in spec.get("expect", []):
             if mime not in have:
