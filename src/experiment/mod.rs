@@ -2,6 +2,14 @@
 //! as text and show as HTML, and that the charts in [`crate::chart`] draw.
 //!
 //! Every experiment is seeded, so its table is the same on every run.
+//!
+//! - [`loss_sweep`], [`broadcast_reach`], [`Storm`]: what loss does to messages and broadcasts.
+//! - [`availability`]: requests answered by architecture when nodes fail.
+//! - [`write_policies`]: when a coordinator may tell a client "done", and what each choice costs.
+//! - [`loss_latency`]: loss does not slow the messages that arrive; it slows operations.
+//! - [`growth`]: message counts as a cluster grows.
+//! - [`survivor`]: which of two concurrent writes to one key is kept after a partition heals.
+//! - [`compare`]: one workload on two configurations.
 
 use rand::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
@@ -9,17 +17,29 @@ use serde::Serialize;
 
 use crate::chart::{self, Chart};
 use crate::cluster::Cluster;
-use crate::config::{Config, ConfigBuilder, Latency};
+use crate::config::{Config, ConfigBuilder};
 use crate::error::{Error, Result};
 use crate::stats::Stats;
 use crate::table::{display_via_tables, Table};
+
+mod availability;
+mod growth;
+mod latency;
+mod policies;
+mod race;
+
+pub use availability::{availability, Architecture, Availability, AvailabilityRow};
+pub use growth::{growth, Growth, GrowthRow};
+pub use latency::{loss_latency, LossLatency, LossLatencyRow, TRENDS};
+pub use policies::{write_policies, PolicyRow, WritePolicies, WritePolicy};
+pub use race::{survivor, Survivor, WriteSeen};
 
 /// Most seeds (or trials) an experiment accepts.
 pub const MAX_RUNS: u64 = 100_000;
 /// Most messages per run an experiment accepts.
 pub const MAX_MESSAGES: u64 = 10_000_000;
 
-fn check_runs(name: &'static str, n: u64) -> Result<()> {
+pub(crate) fn check_runs(name: &'static str, n: u64) -> Result<()> {
     if (1..=MAX_RUNS).contains(&n) {
         Ok(())
     } else {
@@ -27,7 +47,7 @@ fn check_runs(name: &'static str, n: u64) -> Result<()> {
     }
 }
 
-fn check_rates(name: &'static str, rates: &[f64]) -> Result<()> {
+pub(crate) fn check_rates(name: &'static str, rates: &[f64]) -> Result<()> {
     if rates.is_empty() || rates.len() > 1000 {
         return Err(Error::argument(name, format!("{} values", rates.len()), "1 to 1000 probabilities"));
     }
@@ -249,177 +269,6 @@ impl ReachSweep {
     }
 }
 
-/// An architecture whose availability is measured.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum Architecture {
-    /// One server; when it is down, nothing is answered.
-    Centralized,
-    /// A client and `replicas` servers holding the same data; the client tries them in turn.
-    ClientServer {
-        /// Server replicas, 1 to 16.
-        replicas: usize,
-    },
-    /// `peers` equal nodes, every one holding the data; a peer asks the others in turn.
-    PeerToPeer {
-        /// Peers, 2 to 16.
-        peers: usize,
-    },
-}
-
-impl Architecture {
-    /// A short label.
-    pub fn label(&self) -> String {
-        match self {
-            Architecture::Centralized => "centralized (1 server)".to_string(),
-            Architecture::ClientServer { replicas } => format!("client-server ({replicas} replicas)"),
-            Architecture::PeerToPeer { peers } => format!("peer-to-peer ({peers} peers)"),
-        }
-    }
-    /// Nodes that can answer a request (all but the one asking).
-    fn servers(&self) -> usize {
-        match *self {
-            Architecture::Centralized => 1,
-            Architecture::ClientServer { replicas } => replicas,
-            Architecture::PeerToPeer { peers } => peers - 1,
-        }
-    }
-    /// The chance that a request is answered when each answering node is down with
-    /// probability `p`, independently: `1 - p^servers`.
-    pub fn expected(&self, p: f64) -> f64 {
-        1.0 - p.powi(self.servers() as i32)
-    }
-    fn validate(&self) -> Result<()> {
-        match *self {
-            Architecture::ClientServer { replicas } if !(1..=16).contains(&replicas) => {
-                Err(Error::argument("replicas", replicas, "1 to 16"))
-            }
-            Architecture::PeerToPeer { peers } if !(2..=16).contains(&peers) => {
-                Err(Error::argument("peers", peers, "2 to 16"))
-            }
-            _ => Ok(()),
-        }
-    }
-    fn names(&self) -> Vec<String> {
-        match *self {
-            Architecture::Centralized => vec!["client".into(), "server".into()],
-            Architecture::ClientServer { replicas } => std::iter::once("client".to_string())
-                .chain((1..=replicas).map(|i| format!("server-{i}")))
-                .collect(),
-            Architecture::PeerToPeer { peers } => (0..peers).map(|i| format!("peer-{i}")).collect(),
-        }
-    }
-}
-
-/// One architecture at one failure probability.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct AvailabilityRow {
-    /// The architecture.
-    pub architecture: Architecture,
-    /// Probability that each answering node is down.
-    pub p_fail: f64,
-    /// Requests made.
-    pub trials: u64,
-    /// Share of requests answered (Monte Carlo).
-    pub observed: f64,
-    /// 1 - p^servers.
-    pub expected: f64,
-    /// Messages sent per request, retries and replies included.
-    pub messages_per_request: f64,
-}
-
-/// Availability of several architectures against the per-node failure probability.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Availability {
-    /// The seed.
-    pub seed: u64,
-    /// One row per architecture and probability.
-    pub rows: Vec<AvailabilityRow>,
-}
-
-/// Monte Carlo availability: for each architecture and failure probability, `trials`
-/// simulated clusters in which every node that could answer is down with probability `p`;
-/// the asking node sends its request to one answering node after another (a timeout means
-/// "try the next") until one replies. Messages are not lost, so only crashes matter.
-pub fn availability(
-    architectures: &[Architecture],
-    p_fail: &[f64],
-    trials: u64,
-    seed: u64,
-) -> Result<Availability> {
-    check_rates("p_fail", p_fail)?;
-    check_runs("trials", trials)?;
-    if architectures.is_empty() {
-        return Err(Error::argument("architectures", "none", "at least one architecture"));
-    }
-    let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
-    let mut rows = Vec::new();
-    for arch in architectures {
-        arch.validate()?;
-        let config = Config::builder()
-            .names(arch.names())
-            .loss(0.0)
-            .latency(Latency::uniform(10.0, 50.0))
-            .seed(seed)
-            .trace(false)
-            .build()?;
-        for &p in p_fail {
-            let (mut answered, mut messages) = (0u64, 0u64);
-            for _ in 0..trials {
-                let mut c = Cluster::new(config.clone());
-                for s in 1..c.len() {
-                    if rng.random::<f64>() < p {
-                        c.crash(s)?;
-                    }
-                }
-                for s in 1..c.len() {
-                    if c.send(0, s, "request")?.all_acked() {
-                        answered += 1;
-                        break;
-                    }
-                }
-                messages += c.stats().total.sent;
-            }
-            rows.push(AvailabilityRow {
-                architecture: *arch,
-                p_fail: p,
-                trials,
-                observed: answered as f64 / trials as f64,
-                expected: arch.expected(p),
-                messages_per_request: messages as f64 / trials as f64,
-            });
-        }
-    }
-    Ok(Availability { seed, rows })
-}
-
-impl Availability {
-    /// The availability chart.
-    pub fn chart(&self) -> Chart {
-        chart::availability(self)
-    }
-    fn log(&self) -> &[String] {
-        &[]
-    }
-    fn tables(&self) -> Vec<Table> {
-        let mut t = Table::new(
-            format!("availability by architecture (seed {})", self.seed),
-            ["architecture", "p(node down)", "requests", "answered", "expected", "messages/request"],
-        );
-        for r in &self.rows {
-            t.row([
-                r.architecture.label(),
-                format!("{:.2}", r.p_fail),
-                r.trials.to_string(),
-                format!("{:.4}", r.observed),
-                format!("{:.4}", r.expected),
-                format!("{:.2}", r.messages_per_request),
-            ]);
-        }
-        vec![t]
-    }
-}
-
 /// The same workload on the same seed, once as configured and once with one change.
 #[derive(Debug, Clone)]
 pub struct Comparison {
@@ -554,4 +403,4 @@ impl std::fmt::Display for Comparison {
     }
 }
 
-display_via_tables!(LossSweep, ReachSweep, Availability);
+display_via_tables!(LossSweep, ReachSweep);
