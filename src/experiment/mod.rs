@@ -27,12 +27,16 @@ mod growth;
 mod latency;
 mod policies;
 mod race;
+mod series;
+mod ticks;
 
 pub use availability::{availability, Architecture, Availability, AvailabilityRow};
 pub use growth::{growth, Growth, GrowthRow};
 pub use latency::{loss_latency, LossLatency, LossLatencyRow, TRENDS};
 pub use policies::{write_policies, PolicyRow, WritePolicies, WritePolicy};
 pub use race::{survivor, Survivor, WriteSeen};
+pub use series::{series, Series};
+pub use ticks::ticks;
 
 /// Most seeds (or trials) an experiment accepts.
 pub const MAX_RUNS: u64 = 100_000;
