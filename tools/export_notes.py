@@ -2,13 +2,26 @@
 edits and answers), written as
 
   DIR/NN-topic.html                  one self-contained page: charts inline as SVG data URIs,
-                                     no external scripts or styles, readable offline
+                                     no external scripts or styles, readable offline and on paper
   DIR/NN-topic.md + NN-topic_files/  Markdown with each chart as an .svg file beside it
-  DIR/NN-topic.pdf                   where a Chromium is installed (a headless print of the HTML)
+  DIR/NN-topic.pdf                   where a Chromium is installed (printed on A4)
+  DIR/day-001-study-notes.html/.pdf  every notebook in order, a table of contents, and the
+                                     learner's answers gathered at the end (when exporting
+                                     more than one notebook)
 
-Usage: export_notes.py [DIR] [NOTEBOOK...]   (default DIR notes/, default every notebook)
+Every page starts with the notebook's title, the date of export and the parameters the
+learner ran with (the source of the cells tagged `parameters`); every printed PDF page repeats
+the title and the date at its top. Answers (cells tagged `answer` or `prediction`) are marked.
+
+Usage: export_notes.py [--executed] [--no-pdf] [DIR] [NOTEBOOK...]
+  DIR         default notes/
+  NOTEBOOK    default every notebooks/*.ipynb, in order
+  --executed  the notebooks already hold their outputs (e.g. target/notebooks/): export them
+              as they are instead of executing them again
+  --no-pdf    HTML and Markdown only
 """
 import copy
+import datetime
 import glob
 import html
 import os
@@ -19,21 +32,62 @@ import sys
 import time
 
 import nbformat
+from bs4 import BeautifulSoup
 from nbconvert import HTMLExporter, MarkdownExporter
+from nbconvert.filters.markdown import markdown2html
 from traitlets.config import Config
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from run_notebooks import execute, problems  # noqa: E402
+from run_notebooks import ANSI, execute, problems  # noqa: E402
+
+COMBINED = "day-001-study-notes"
+COURSE = "Day 001: Introduction to Distributed Systems"
+ANSWER_TAGS = ("answer", "prediction")
+CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+# A4 with these margins leaves 186 mm x 269 mm for the page; tests/export_check.py lays the
+# pages out at that width.
+PAGE_MARGIN_MM = {"top": 16, "bottom": 12, "left": 12, "right": 12}
 
 STYLE = """
 body { font-family: system-ui, sans-serif; max-width: 980px; margin: 2em auto; padding: 0 1em; line-height: 1.5; color: #222; }
-pre, code { font-family: ui-monospace, monospace; font-size: 0.9em; }
-.jp-InputArea pre, .input_area pre { background: #f5f5f5; padding: 0.6em; border-radius: 4px; overflow-x: auto; }
-.jp-OutputArea pre, .output_area pre { background: #fff; border-left: 3px solid #ddd; padding: 0.4em 0.6em; overflow-x: auto; }
-table { border-collapse: collapse; margin: 0.5em 0; font-size: 0.9em; }
-th, td { border: 1px solid #ccc; padding: 2px 8px; text-align: left; }
-img { max-width: 100%; height: auto; }
-.jp-InputPrompt, .jp-OutputPrompt, .prompt { display: none; }
+pre, code { font-family: ui-monospace, "DejaVu Sans Mono", monospace; font-size: 0.9em; }
+pre { white-space: pre-wrap; overflow-wrap: anywhere; }
+.input_area pre, .jp-InputArea pre { background: #f5f5f5; padding: 0.6em; border-radius: 4px; margin: 0.4em 0; }
+.output_area pre, .jp-OutputArea pre { background: #fff; border-left: 3px solid #ddd; padding: 0.4em 0.6em; margin: 0.3em 0; }
+.output_stderr pre { border-left-color: #c00; background: #fff3f3; }
+table { border-collapse: collapse; margin: 0.5em 0; font-size: 0.9em; max-width: 100%; }
+th, td { border: 1px solid #ccc; padding: 2px 8px; text-align: left; overflow-wrap: anywhere; }
+img, svg { max-width: 100% !important; height: auto !important; }
+.prompt, .input_prompt, .jp-InputPrompt, .jp-OutputPrompt, a.anchor-link { display: none; }
+.notes-header { border: 1px solid #ccd; border-radius: 6px; background: #f7f8fc; padding: 0.5em 0.9em; margin: 0 0 1.2em; font-size: 0.9em; }
+.notes-header .notes-course { color: #555; }
+.notes-header pre { background: #fff; border: 1px solid #dde; margin: 0.3em 0 0.1em; padding: 0.3em 0.6em; }
+.notes-header .notes-none { color: #666; font-style: italic; }
+/* The learner's own words: answers, predictions, glossary definitions. */
+.celltag_answer, .celltag_prediction { border: 2px solid #1b6ac9; border-left-width: 8px; border-radius: 6px; background: #eef5ff; padding: 0.3em 0.8em; margin: 0.8em 0; }
+.celltag_answer::before, .celltag_prediction::before { display: block; font-weight: bold; color: #1b6ac9; font-size: 0.85em; letter-spacing: 0.03em; }
+.celltag_answer::before { content: "\\270E  IN YOUR OWN WORDS"; }
+.celltag_prediction::before { content: "\\270E  YOUR PREDICTION"; }
+.celltag_answer .input_area pre, .celltag_prediction .input_area pre { background: #fff; }
+.notes-toc ol { padding-left: 1.4em; } .notes-toc li { margin: 0.15em 0; }
+.notes-toc ol ol { font-size: 0.92em; }
+.notes-answers .notes-answer { border-left: 6px solid #1b6ac9; background: #eef5ff; padding: 0.3em 0.8em; margin: 0.5em 0; }
+.notes-answers .notes-context { color: #555; font-size: 0.85em; }
+@page { size: A4; margin: 16mm 12mm 12mm 12mm; }
+@media print {
+  body { max-width: none; margin: 0; padding: 0; font-size: 10pt; line-height: 1.4; }
+  pre { overflow: visible !important; }
+  .output_area pre, .jp-OutputArea pre, .input_area pre { font-size: 8pt; }
+  div, section { overflow: visible !important; }
+  table { font-size: 8pt; }
+  th, td { padding: 1px 4px; }
+  tr, img, svg, .output_svg, .output_png, .notes-header, .notes-answer { break-inside: avoid; page-break-inside: avoid; }
+  h1, h2, h3, h4 { break-after: avoid; page-break-after: avoid; }
+  .notes-section { break-before: page; page-break-before: always; }
+  .celltag_answer, .celltag_prediction { break-inside: avoid; }
+  a { color: inherit; text-decoration: none; }
+}
 """
 
 
@@ -45,19 +99,153 @@ def find_chromium():
     return None
 
 
-def to_html(nb, title):
-    """A complete offline page: nbconvert's basic template (no scripts) in our own wrapper."""
-    exporter = HTMLExporter(template_name="basic")
-    body, _ = exporter.from_notebook_node(nb)
-    # The basic template loads nothing, but be strict: no script may reach outside the page.
-    body = re.sub(r"<script\b[^>]*\bsrc=[^>]*>\s*</script>", "", body, flags=re.I)
-    return (
-        "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">"
-        f"<title>{html.escape(title)}</title><style>{STYLE}</style></head>\n<body>\n{body}\n</body></html>\n"
-    )
+# --- reading a notebook ---------------------------------------------------------------------
+
+def tags(cell):
+    return cell.get("metadata", {}).get("tags", []) or []
 
 
-def to_markdown(nb, stem):
+def merge_streams(nb):
+    """Each `println!` reaches the notebook as its own stream output; join consecutive outputs
+    of the same stream so that a cell's text shows as one block."""
+    for cell in nb.cells:
+        merged = []
+        for out in cell.get("outputs", []):
+            if (out.get("output_type") == "stream" and merged and merged[-1].get("output_type") == "stream"
+                    and merged[-1].get("name") == out.get("name")):
+                merged[-1]["text"] = merged[-1].get("text", "") + out.get("text", "")
+            else:
+                merged.append(out)
+        if "outputs" in cell:
+            cell["outputs"] = merged
+    return nb
+
+
+def title_of(nb, fallback):
+    for cell in nb.cells:
+        if cell.cell_type != "markdown":
+            continue
+        for line in cell.source.splitlines():
+            if line.startswith("# "):
+                return re.sub(r"[*_`]", "", line[2:]).strip()
+    return fallback
+
+
+def parameters_of(nb):
+    """The source of every cell tagged `parameters`: what the learner ran with."""
+    return [c.source.strip() for c in nb.cells if c.cell_type == "code" and "parameters" in tags(c)]
+
+
+def parameters_line(params):
+    """The parameters on one line, for the running header: `let seed: u64 = 7; let loss = 0.3;`"""
+    lines = []
+    for src in params:
+        for line in src.splitlines():
+            line = line.split("//")[0].strip()
+            if line:
+                lines.append(line)
+    return " ".join(lines)
+
+
+def answers_of(nb):
+    """(kind, text, context, cell type) for each cell tagged `answer` or `prediction`; context is the
+    first line of the nearest markdown cell before it that is not itself an answer."""
+    found, context = [], ""
+    for cell in nb.cells:
+        kind = next((t for t in ANSWER_TAGS if t in tags(cell)), None)
+        if kind:
+            found.append((kind, cell.source.strip(), context, cell.cell_type))
+        elif cell.cell_type == "markdown" and cell.source.strip():
+            context = next(line for line in cell.source.splitlines() if line.strip()).lstrip("#* ").strip()
+    return found
+
+
+# --- HTML -------------------------------------------------------------------------------------
+
+def export_date():
+    return datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
+
+
+def header_html(title, source_name, date, params, course=True):
+    if params:
+        shown = "".join(f"<pre>{html.escape(p)}</pre>" for p in params)
+    else:
+        shown = '<div class="notes-none">this notebook has no parameter cell</div>'
+    first = f'<div class="notes-course">{html.escape(COURSE)} · study notes</div>' if course else ""
+    return (f'<header class="notes-header">{first}'
+            f"<div><b>{html.escape(title)}</b> ({html.escape(source_name)}) · exported {html.escape(date)}</div>"
+            f"<div>Parameters you ran with:</div>{shown}</header>")
+
+
+def body_html(nb):
+    """The notebook's cells as HTML (nbconvert's basic template: markup only, no scripts)."""
+    body, _ = HTMLExporter(template_name="basic").from_notebook_node(nb)
+    soup = BeautifulSoup(body, "html.parser")
+    for script in soup.find_all("script", src=True):  # nothing may load from outside the page
+        script.decompose()
+    return soup
+
+
+def page_html(title, content):
+    return ("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">"
+            f"<title>{html.escape(title)}</title><style>{STYLE}</style></head>\n<body>\n{content}\n</body></html>\n")
+
+
+def to_html(nb, title, source_name="", date=None):
+    """A complete offline page: the header, then the notebook's cells."""
+    date = date or export_date()
+    head = header_html(title, source_name or title, date, parameters_of(nb))
+    return page_html(title, head + "\n" + str(body_html(nb)))
+
+
+def prefixed(soup, prefix):
+    """Make a notebook's ids unique inside the combined page."""
+    for tag in soup.find_all(id=True):
+        tag["id"] = f"{prefix}-{tag['id']}"
+    for a in soup.find_all("a", href=True):
+        if a["href"].startswith("#"):
+            a["href"] = f"#{prefix}-{a['href'][1:]}"
+    return soup
+
+
+def combined_html(entries, date):
+    """entries: (stem, title, nb). Cover with a table of contents, every notebook on its own
+    pages, then the learner's answers gathered by notebook."""
+    toc, sections, answers = [], [], []
+    for stem, title, nb in entries:
+        prefix = "nb-" + re.sub(r"[^A-Za-z0-9-]", "-", stem)
+        soup = prefixed(body_html(nb), prefix)
+        subs = []
+        for h in soup.find_all("h2"):
+            text = h.get_text(" ", strip=True).rstrip("¶").strip()
+            if h.get("id") and text:
+                subs.append(f'<li><a href="#{h["id"]}">{html.escape(text)}</a></li>')
+        sub = f"<ol>{''.join(subs)}</ol>" if subs else ""
+        toc.append(f'<li><a href="#{prefix}"><b>{html.escape(title)}</b></a>{sub}</li>')
+        head = header_html(title, stem + ".ipynb", date, parameters_of(nb), course=False)
+        sections.append(f'<section class="notes-section" id="{prefix}">{head}\n{soup}</section>')
+        found = answers_of(nb)
+        if found:
+            items = []
+            for kind, text, context, cell_type in found:
+                label = "Your prediction" if kind == "prediction" else "Your answer"
+                where = f"{label} · {html.escape(context)}" if context else label
+                shown = markdown2html(text) if cell_type == "markdown" else f"<pre>{html.escape(text)}</pre>"
+                items.append(f'<div class="notes-answer"><div class="notes-context">{where}</div>{shown}</div>')
+            answers.append(f"<h3>{html.escape(title)}</h3>{''.join(items)}")
+    if not answers:
+        answers.append('<p class="notes-none">No cell in these notebooks is tagged as an answer.</p>')
+    toc.append('<li><a href="#your-answers"><b>Your answers, all in one place</b></a></li>')
+    cover = (f"<h1>{html.escape(COURSE)}: study notes</h1>"
+             f"<p>Exported {html.escape(date)}. Every notebook, executed as you saved it, with your answers.</p>"
+             f'<nav class="notes-toc"><h2>Contents</h2><ol>{"".join(toc)}</ol></nav>')
+    tail = f'<section class="notes-section notes-answers" id="your-answers"><h1>Your answers</h1>{"".join(answers)}</section>'
+    return page_html(f"{COURSE}: study notes", cover + "\n".join(sections) + tail)
+
+
+# --- Markdown ---------------------------------------------------------------------------------
+
+def to_markdown(nb, stem, title="", date=None):
     """Markdown with charts as .svg files: drop each chart's text/html twin so the exporter
     picks image/svg+xml and extracts it to a file."""
     nb = copy.deepcopy(nb)
@@ -66,25 +254,88 @@ def to_markdown(nb, stem):
             data = out.get("data", {})
             if "image/svg+xml" in data:
                 data.pop("text/html", None)
+            if out.get("output_type") == "stream":
+                out["text"] = ANSI.sub("", out.get("text", ""))
     c = Config()
     c.ExtractOutputPreprocessor.enabled = True
     c.ExtractOutputPreprocessor.output_filename_template = "chart_{cell_index}_{index}{extension}"
     exporter = MarkdownExporter(config=c)
     body, resources = exporter.from_notebook_node(nb, resources={"output_files_dir": f"{stem}_files"})
-    return body, resources.get("outputs", {})
+    params = parameters_of(nb)
+    head = f"> {title or stem} ({stem}.ipynb) · exported {date or export_date()}  \n> Parameters you ran with: "
+    head += ("`" + parameters_line(params) + "`") if params else "this notebook has no parameter cell"
+    return head + "\n\n" + body, resources.get("outputs", {})
 
 
-def export(path, out_dir, chromium):
+# --- PDF --------------------------------------------------------------------------------------
+
+HEADER_TEMPLATE = ('<div style="font-size:7.5px;font-family:sans-serif;color:#555;width:100%;margin:0 12mm;'
+                   'display:flex;justify-content:space-between;gap:2em">'
+                   '<span style="white-space:nowrap;overflow:hidden;text-overflow:ellipsis">{left}</span>'
+                   '<span style="white-space:nowrap;overflow:hidden;text-overflow:ellipsis;max-width:60%">{right}</span></div>')
+FOOTER_TEMPLATE = ('<div style="font-size:7.5px;font-family:sans-serif;color:#555;width:100%;margin:0 12mm;text-align:right">'
+                   '<span class="pageNumber"></span> / <span class="totalPages"></span></div>')
+
+
+class Printer:
+    """Prints HTML files to A4 PDFs with the system Chromium: through Playwright when it is
+    installed (a header with title, date and parameters on every page), else with
+    `chromium --headless --print-to-pdf` (no running header)."""
+
+    def __init__(self, chromium):
+        self.chromium = chromium
+        self._pw = self._browser = None
+        try:
+            from playwright.sync_api import sync_playwright
+            self._pw = sync_playwright().start()
+            self._browser = self._pw.chromium.launch(executable_path=chromium, args=CHROMIUM_FLAGS)
+        except Exception as e:  # no Playwright, or it cannot start: the plain print still works
+            print(f"    (Playwright unavailable, {type(e).__name__}: {e}; printing without running headers)")
+            self.close()
+
+    def print(self, html_path, pdf_path, left, right):
+        if self._browser is not None:
+            page = self._browser.new_page()
+            try:
+                page.goto("file://" + os.path.abspath(html_path), wait_until="load")
+                page.pdf(path=pdf_path, format="A4", print_background=True, display_header_footer=True,
+                         header_template=HEADER_TEMPLATE.format(left=html.escape(left), right=html.escape(right)),
+                         footer_template=FOOTER_TEMPLATE,
+                         margin={k: f"{v}mm" for k, v in PAGE_MARGIN_MM.items()})
+            finally:
+                page.close()
+            return os.path.exists(pdf_path)
+        cmd = [self.chromium, "--headless", *CHROMIUM_FLAGS, f"--print-to-pdf={pdf_path}", "--no-pdf-header-footer",
+               "file://" + os.path.abspath(html_path)]
+        result = subprocess.run(cmd, capture_output=True, timeout=180)
+        return result.returncode == 0 and os.path.exists(pdf_path)
+
+    def close(self):
+        if self._browser is not None:
+            self._browser.close()
+        if self._pw is not None:
+            self._pw.stop()
+        self._pw = self._browser = None
+
+
+# --- one notebook, all notebooks ----------------------------------------------------------------
+
+def export(path, out_dir, chromium, executed=False, date=None, printer=None, keep=None):
+    """Executes (unless `executed`) and exports one notebook into out_dir. Returns True when
+    no cell shows an error. `keep`, a list, receives (stem, title, nb) for the combined page."""
     stem = os.path.splitext(os.path.basename(path))[0]
+    date = date or export_date()
     nb = nbformat.read(path, as_version=4)
     started = time.monotonic()
-    execute(nb, os.path.dirname(os.path.abspath(path)))
+    if not executed:
+        execute(nb, os.path.dirname(os.path.abspath(path)))
     failed = problems(nb)
-    page = to_html(nb, stem)
+    merge_streams(nb)
+    title = title_of(nb, stem)
     html_path = os.path.join(out_dir, f"{stem}.html")
     with open(html_path, "w", encoding="utf-8") as f:
-        f.write(page)
-    md, files = to_markdown(nb, stem)
+        f.write(to_html(nb, title, stem + ".ipynb", date))
+    md, files = to_markdown(nb, stem, title, date)
     with open(os.path.join(out_dir, f"{stem}.md"), "w", encoding="utf-8") as f:
         f.write(md)
     for name, data in files.items():
@@ -94,31 +345,67 @@ def export(path, out_dir, chromium):
             f.write(data if isinstance(data, bytes) else data.encode("utf-8"))
     made = [f"{stem}.html", f"{stem}.md ({len(files)} charts in {stem}_files/)"]
     if chromium:
-        pdf = os.path.join(out_dir, f"{stem}.pdf")
-        cmd = [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-               "--disable-background-networking", "--disable-component-update", "--disable-sync",
-               f"--print-to-pdf={pdf}", "--no-pdf-header-footer", "file://" + os.path.abspath(html_path)]
-        result = subprocess.run(cmd, capture_output=True, timeout=120)
-        made.append(f"{stem}.pdf" if result.returncode == 0 and os.path.exists(pdf) else "no PDF (chromium failed)")
+        own = printer is None
+        printer = printer or Printer(chromium)
+        try:
+            params = parameters_line(parameters_of(nb))
+            ok = printer.print(html_path, os.path.join(out_dir, f"{stem}.pdf"), title,
+                               f"exported {date}" + (f" · {params}" if params else ""))
+            made.append(f"{stem}.pdf" if ok else "no PDF (chromium failed)")
+        finally:
+            if own:
+                printer.close()
+    if keep is not None:
+        keep.append((stem, title, nb))
     print(f"    wrote {', '.join(made)} in {time.monotonic() - started:.1f} s", flush=True)
     for index, message in failed:
         print(f"    warning: cell {index} of {path} shows an error: {message.splitlines()[0]}")
     return not failed
 
 
-def main(argv):
-    out_dir = argv[0] if argv else "notes"
-    paths = argv[1:] or sorted(glob.glob("notebooks/*.ipynb"))
+def export_all(paths, out_dir, chromium, executed=False):
     os.makedirs(out_dir, exist_ok=True)
-    chromium = find_chromium()
+    date = export_date()
+    printer = Printer(chromium) if chromium else None
+    clean, kept = True, []
+    try:
+        for i, path in enumerate(paths, 1):
+            print(f"[{i}/{len(paths)}] {path}: {'exporting' if executed else 'executing and exporting'}", flush=True)
+            clean &= export(path, out_dir, chromium, executed, date, printer, kept)
+        if len(kept) > 1:
+            html_path = os.path.join(out_dir, f"{COMBINED}.html")
+            with open(html_path, "w", encoding="utf-8") as f:
+                f.write(combined_html(kept, date))
+            made = [f"{COMBINED}.html"]
+            if printer:
+                ok = printer.print(html_path, os.path.join(out_dir, f"{COMBINED}.pdf"),
+                                   f"{COURSE}: study notes", f"exported {date}")
+                made.append(f"{COMBINED}.pdf" if ok else "no combined PDF (chromium failed)")
+            print(f"combined: {', '.join(made)} ({len(kept)} notebooks, contents, your answers)")
+    finally:
+        if printer:
+            printer.close()
+    return clean
+
+
+def main(argv):
+    executed = "--executed" in argv
+    no_pdf = "--no-pdf" in argv
+    args = [a for a in argv if a not in ("--executed", "--no-pdf")]
+    if any(a.startswith("--") for a in args):
+        print(__doc__)
+        return 2
+    out_dir = args[0] if args else "notes"
+    paths = args[1:] or sorted(glob.glob("notebooks/*.ipynb"))
+    chromium = None if no_pdf else find_chromium()
     if chromium:
         print(f"PDF: printing each page with {chromium}")
+    elif no_pdf:
+        print("PDF: not asked for (--no-pdf); HTML and Markdown only")
     else:
-        print("PDF: skipped, no Chromium found (Debian/Ubuntu: apt-get install chromium); HTML and Markdown only")
-    clean = True
-    for i, path in enumerate(paths, 1):
-        print(f"[{i}/{len(paths)}] {path}: executing and exporting", flush=True)
-        clean &= export(path, out_dir, chromium)
+        print("PDF: skipped, no Chromium found (Debian/Ubuntu, as root: apt-get install -y chromium); "
+              "HTML and Markdown only")
+    clean = export_all(paths, out_dir, chromium, executed)
     print(f"study notes in {os.path.abspath(out_dir)}/")
     return 0 if clean else 1
 

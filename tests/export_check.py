@@ -1,0 +1,351 @@
+"""Reads the exported study notes as a reader would: every HTML page opened in headless
+Chromium (Playwright, the system Chromium) with print media at the width of an A4 page, and
+every PDF read back with poppler-utils (pdfinfo, pdftotext).
+
+For every HTML page it asserts:
+  - no `pre`, `table`, `img` or `svg` is wider than the page or scrolls (nor does anything
+    around it, nor the page itself);
+  - one output block per code cell's text output (consecutive `println!` lines in one box);
+  - the expected number of charts, each one drawn (an image that decodes, not zero-sized),
+    and none of them, nor a table row, allowed to break across pages;
+  - every answer a scenario wrote appears (`--answers FILE.json` or `--answer TEXT`);
+  - the page has the notebook's title, the export date and its parameters.
+For every PDF: pdfinfo gives a page count, pdftotext finds text on every page, the title and
+every answer; the combined PDF has at least the pages of all the notebooks' PDFs together.
+
+Usage:
+  export_check.py --suite      (./lab test) the executed notebooks of target/notebooks/, with a
+                               learner's answers written in, exported to target/notes/ and
+                               checked, answers included
+  export_check.py NOTES_DIR [--notebooks DIR] [--answers FILE.json] [--answer TEXT]...
+                  [--report]
+    NOTES_DIR      what tools/export_notes.py wrote
+    --notebooks    the executed notebooks the notes came from (default target/notebooks): the
+                   expected charts and text outputs of NN-topic.html come from NN-topic.ipynb
+    --answers      a JSON list of strings (or {"answers": [...]}) that must each appear in
+                   the combined page and PDF, and each in at least one notebook's page
+    --report       print the measurements per page and exit 0 whatever they are (for
+                   comparing exports), instead of failing
+From Python: check_notes(notes_dir, notebooks_dir, answers) -> (problems, rows).
+"""
+import glob
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+
+import nbformat
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "tools"))
+from export_notes import (CHROMIUM_FLAGS, COMBINED, PAGE_MARGIN_MM, find_chromium,  # noqa: E402
+                          parameters_of, title_of)
+
+# The width the printed page gives its content, in CSS pixels (96 per inch).
+PAGE_WIDTH_PX = int((210 - PAGE_MARGIN_MM["left"] - PAGE_MARGIN_MM["right"]) / 25.4 * 96)
+
+MEASURE = r"""
+() => {
+  const W = document.documentElement.clientWidth;
+  const describe = (el) => {
+    const tag = el.tagName.toLowerCase();
+    const cell = el.closest('.cell, .jp-Cell');
+    const cells = Array.from(document.querySelectorAll('.cell, .jp-Cell'));
+    const text = (el.innerText || el.textContent || el.getAttribute('src') || '').trim().replace(/\s+/g, ' ');
+    return `${tag} in cell ${cell ? cells.indexOf(cell) : '-'}: "${text.slice(0, 70)}"`;
+  };
+  const scrolls = (el) => el.scrollWidth > el.clientWidth + 1 &&
+      !['visible', 'clip'].includes(getComputedStyle(el).overflowX);
+  const clipped = [];
+  for (const el of document.querySelectorAll('pre, table, img, svg')) {
+    if (el.tagName.toLowerCase() === 'svg' && el.parentElement.closest('svg')) continue;
+    const r = el.getBoundingClientRect();
+    if (r.width === 0 && r.height === 0) continue;
+    let why = null;
+    if (r.right > W + 0.5 || r.left < -0.5) why = `${Math.round(r.width)} px wide, page ${W} px`;
+    else if (el.scrollWidth > el.clientWidth + 1 && el.tagName !== 'IMG' && el.tagName.toLowerCase() !== 'svg')
+      why = `scrolls (${el.scrollWidth} px in ${el.clientWidth} px)`;
+    else {
+      for (let a = el.parentElement; a && a !== document.body; a = a.parentElement)
+        if (scrolls(a)) { why = `inside a box that scrolls (${a.scrollWidth} px in ${a.clientWidth} px)`; break; }
+    }
+    if (why) clipped.push(`${describe(el)}: ${why}`);
+  }
+  if (document.documentElement.scrollWidth > W + 1)
+    clipped.push(`the page itself is ${document.documentElement.scrollWidth} px wide, page ${W} px`);
+  const split = [];
+  let textCells = 0;
+  const cells = Array.from(document.querySelectorAll('.cell, .jp-Cell'));
+  cells.forEach((cell, i) => {
+    if (!cell.matches('.code_cell, .jp-CodeCell')) return;
+    const blocks = cell.querySelectorAll('.output_stream, [data-mime-type="application/vnd.jupyter.stdout"], [data-mime-type="application/vnd.jupyter.stderr"]');
+    if (blocks.length) textCells += 1;
+    const out = cell.querySelectorAll('.output_stdout, [data-mime-type="application/vnd.jupyter.stdout"]').length;
+    const err = cell.querySelectorAll('.output_stderr, [data-mime-type="application/vnd.jupyter.stderr"]').length;
+    if (out > 1 || err > 1) split.push(`cell ${i}: ${blocks.length} text output blocks`);
+  });
+  const charts = [], breakable = [];
+  for (const el of document.querySelectorAll('.output_area img, .output_area svg, .jp-OutputArea img, .jp-OutputArea svg')) {
+    if (el.tagName.toLowerCase() === 'svg' && el.parentElement.closest('svg')) continue;
+    const r = el.getBoundingClientRect();
+    const drawn = r.width >= 50 && r.height >= 30 && (el.tagName !== 'IMG' || (el.complete && el.naturalWidth > 0));
+    charts.push(drawn ? null : describe(el));
+    if (getComputedStyle(el).breakInside !== 'avoid') breakable.push(describe(el));
+  }
+  for (const tr of document.querySelectorAll('tr'))
+    if (getComputedStyle(tr).breakInside !== 'avoid') { breakable.push(describe(tr)); break; }
+  return {width: W, clipped, split, textCells, charts, breakable,
+          text: document.body.innerText, header: (document.querySelector('.notes-header') || {}).innerText || ''};
+}
+"""
+
+
+def expected(nb):
+    """(charts, code cells with text output, cells that expect a chart) of an executed notebook."""
+    charts = 0
+    for c in nb.cells:
+        for o in c.get("outputs", []):
+            data = o.get("data", {})
+            if "image/svg+xml" in data:  # its text/html twin may hold several charts side by side
+                shown = data.get("text/html", "")
+                shown = shown if isinstance(shown, str) else "".join(shown)
+                charts += max(1, shown.count("<img"))
+    text = sum(1 for c in nb.cells if c.cell_type == "code" and any(o.get("output_type") == "stream" for o in c.get("outputs", [])))
+    want = sum(1 for c in nb.cells if "image/svg+xml" in c.get("metadata", {}).get("distlab", {}).get("expect", []))
+    return charts, text, want
+
+
+def pdf_facts(path):
+    """(pages, text of each page) with poppler-utils."""
+    info = subprocess.run(["pdfinfo", path], capture_output=True, text=True, check=True).stdout
+    pages = int(re.search(r"^Pages:\s+(\d+)", info, re.M).group(1))
+    text = subprocess.run(["pdftotext", "-layout", path, "-"], capture_output=True, text=True, check=True).stdout
+    return pages, text.split("\f")[:pages]
+
+
+def squash(s):
+    return re.sub(r"\s+", " ", s).strip()
+
+
+def check_notes(notes_dir, notebooks_dir=None, answers=(), fail=True):
+    """Returns (problems, rows): problems are strings naming the page and the element; rows
+    are (page, clipped, split cells, charts found, charts expected, PDF pages) per page."""
+    from playwright.sync_api import sync_playwright
+
+    notebooks_dir = notebooks_dir or os.path.join(ROOT, "target", "notebooks")
+    pages = sorted(glob.glob(os.path.join(notes_dir, "*.html")))
+    problems, rows = [], []
+    if not pages:
+        return [f"no HTML pages in {notes_dir}"], rows
+    chromium = find_chromium()
+    if not chromium:
+        return ["no Chromium found (Debian/Ubuntu, as root: apt-get install -y chromium poppler-utils)"], rows
+    totals = {"charts": 0, "text": 0, "want": 0}
+    nb_pdf_pages = 0
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium, args=CHROMIUM_FLAGS)
+        try:
+            page = browser.new_page(viewport={"width": PAGE_WIDTH_PX, "height": 1000})
+            page.emulate_media(media="print")
+            for html_path in pages:
+                name = os.path.basename(html_path)
+                stem = name[:-len(".html")]
+                combined = stem == COMBINED
+                page.goto("file://" + os.path.abspath(html_path), wait_until="load")
+                m = page.evaluate(MEASURE)
+                nb_path = os.path.join(notebooks_dir, stem + ".ipynb")
+                nb = nbformat.read(nb_path, as_version=4) if os.path.exists(nb_path) else None
+                if combined:
+                    want_charts, want_text, want_expect = totals["charts"], totals["text"], totals["want"]
+                elif nb is not None:
+                    want_charts, want_text, want_expect = expected(nb)
+                    totals["charts"] += want_charts
+                    totals["text"] += want_text
+                    totals["want"] += want_expect
+                else:
+                    want_charts = want_text = want_expect = None
+                for c in m["clipped"]:
+                    problems.append(f"{name}: {c}")
+                for s in m["split"]:
+                    problems.append(f"{name}: {s} (one block expected)")
+                found = len(m["charts"])
+                for c in [c for c in m["charts"] if c]:
+                    problems.append(f"{name}: chart not drawn: {c}")
+                for b in m["breakable"]:
+                    problems.append(f"{name}: may break across pages: {b}")
+                if want_charts is not None:
+                    if found != want_charts or found < want_expect:
+                        problems.append(f"{name}: {found} charts, expected {want_charts} "
+                                        f"({want_expect} cells expect one)")
+                    if m["textCells"] != want_text:
+                        problems.append(f"{name}: {m['textCells']} code cells show text output, the notebook has {want_text}")
+                text = squash(m["text"])
+                if nb is not None and not combined:
+                    header = squash(m["header"])
+                    title = title_of(nb, stem)
+                    if title not in header or "exported" not in header:
+                        problems.append(f"{name}: the header lacks the title or the export date: {header[:200]!r}")
+                    for p in parameters_of(nb):
+                        if squash(p) not in header:
+                            problems.append(f"{name}: the header lacks the parameters {p!r}")
+                if combined:
+                    for a in answers:
+                        if squash(a) not in text:
+                            problems.append(f"{name}: the answer {a!r} is missing")
+                    if "Contents" not in text:
+                        problems.append(f"{name}: no table of contents")
+                pdf = html_path[:-len(".html")] + ".pdf"
+                pdf_pages = None
+                if os.path.exists(pdf):
+                    pdf_pages, page_texts = pdf_facts(pdf)
+                    empty = [i + 1 for i, t in enumerate(page_texts) if not t.strip()]
+                    if empty:
+                        problems.append(f"{os.path.basename(pdf)}: pages without text: {empty}")
+                    whole = squash(" ".join(page_texts))
+                    if combined:
+                        if pdf_pages < nb_pdf_pages:
+                            problems.append(f"{os.path.basename(pdf)}: {pdf_pages} pages, fewer than the "
+                                            f"notebooks' {nb_pdf_pages}")
+                        for a in answers:
+                            if squash(a)[:60] not in whole:
+                                problems.append(f"{os.path.basename(pdf)}: the answer {a!r} is missing")
+                    else:
+                        nb_pdf_pages += pdf_pages
+                        if nb is not None and squash(title_of(nb, stem))[:40] not in whole:
+                            problems.append(f"{os.path.basename(pdf)}: the title is missing from its text")
+                elif not combined and fail:
+                    pass  # PDFs are optional (no Chromium at export time); the caller decides
+                rows.append((name, len(m["clipped"]), len(m["split"]), found, want_charts, pdf_pages))
+            if answers:
+                pages_text = []
+                for html_path in pages:
+                    if os.path.basename(html_path) != COMBINED + ".html":
+                        page.goto("file://" + os.path.abspath(html_path), wait_until="load")
+                        pages_text.append(squash(page.evaluate("() => document.body.innerText")))
+                for a in answers:
+                    if not any(squash(a) in t for t in pages_text):
+                        problems.append(f"the answer {a!r} is on no notebook's page")
+        finally:
+            browser.close()
+    return problems, rows
+
+
+def print_rows(rows):
+    print(f"    {'page':40} {'clipped':>7} {'split':>5} {'charts':>9} {'PDF pages':>9}")
+    for name, clipped, split, found, want, pdf_pages in rows:
+        charts = f"{found}/{want if want is not None else '?'}"
+        print(f"    {name:40} {clipped:>7} {split:>5} {charts:>9} {pdf_pages if pdf_pages is not None else '-':>9}")
+
+
+def load_answers(path):
+    data = json.load(open(path, encoding="utf-8"))
+    return data["answers"] if isinstance(data, dict) else data
+
+
+def with_answers(src_dir, dst_dir):
+    """Copies every executed notebook of src_dir into dst_dir with a learner's answers written
+    in: each `answer` cell gets a sentence of its own, each `prediction` a guess; a notebook
+    without an answer cell gets one at its end. Returns the answers written."""
+    import nbformat.v4 as v4
+
+    shutil.rmtree(dst_dir, ignore_errors=True)
+    os.makedirs(dst_dir)
+    written = []
+    for path in sorted(glob.glob(os.path.join(src_dir, "*.ipynb"))):
+        stem = os.path.basename(path)[:-len(".ipynb")]
+        nb = nbformat.read(path, as_version=4)
+        count = 0
+        for i, cell in enumerate(nb.cells):
+            tags = cell.get("metadata", {}).get("tags", [])
+            if "answer" in tags and cell.cell_type == "markdown":
+                text = f"Learner answer {stem} #{i}: a network, independent failures and no shared clock."
+                cell.source = cell.source.rstrip() + "\n\n" + text
+            elif "prediction" in tags and cell.cell_type == "code" and '""' in cell.source:
+                text = f"guess {stem} #{i}"
+                cell.source = cell.source.replace('""', f'"{text}"', 1)
+            else:
+                continue
+            written.append(text)
+            count += 1
+        if not count:
+            text = f"Learner answer {stem}: my own words, written after the last cell."
+            cell = v4.new_markdown_cell(f"**Your answer:** {text}")
+            cell.metadata["tags"] = ["answer"]
+            nb.cells.append(cell)
+            written.append(text)
+        nbformat.write(nb, os.path.join(dst_dir, os.path.basename(path)))
+    return written
+
+
+def suite():
+    """`./lab test`: the executed notebooks (target/notebooks/), answered, exported to
+    target/notes/ with PDFs, and read back."""
+    from export_notes import export_all
+
+    executed = os.path.join(ROOT, "target", "notebooks")
+    if not glob.glob(os.path.join(executed, "*.ipynb")):
+        print(f"FAIL no executed notebooks in {executed}: run tools/run_notebooks.py first (./lab test does)")
+        return 1
+    started = time.monotonic()
+    answered = os.path.join(ROOT, "target", "notes-answered")
+    notes = os.path.join(ROOT, "target", "notes")
+    answers = with_answers(executed, answered)
+    shutil.rmtree(notes, ignore_errors=True)
+    chromium = find_chromium()
+    export_all(sorted(glob.glob(os.path.join(answered, "*.ipynb"))), notes, chromium, executed=True)
+    exported = time.monotonic() - started
+    problems, rows = check_notes(notes, answered, answers)
+    print_rows(rows)
+    if not chromium:
+        problems.append("no PDF was printed: Chromium is missing")
+    for p in problems:
+        print("FAIL " + p)
+    combined = next((r for r in rows if r[0] == COMBINED + ".html"), None)
+    print(f"    {len(answers)} answers written and found; combined PDF "
+          f"{combined[5] if combined else '?'} pages; export {exported:.1f} s, "
+          f"check {time.monotonic() - started - exported:.1f} s; notes in target/notes/")
+    print(f"export: {0 if problems else 1} passed, {1 if problems else 0} failed")
+    return 1 if problems else 0
+
+
+def main(argv):
+    if argv == ["--suite"]:
+        return suite()
+    notes_dir, notebooks_dir, answers, report = None, None, [], False
+    args = list(argv)
+    while args:
+        a = args.pop(0)
+        if a == "--notebooks":
+            notebooks_dir = args.pop(0)
+        elif a == "--answers":
+            answers += load_answers(args.pop(0))
+        elif a == "--answer":
+            answers.append(args.pop(0))
+        elif a == "--report":
+            report = True
+        elif a.startswith("-") or notes_dir:
+            print(__doc__)
+            return 2
+        else:
+            notes_dir = a
+    if not notes_dir:
+        print(__doc__)
+        return 2
+    started = time.monotonic()
+    problems, rows = check_notes(notes_dir, notebooks_dir, answers, fail=not report)
+    print_rows(rows)
+    for p in problems:
+        print(("     " if report else "FAIL ") + p)
+    print(f"export check: {len(rows)} pages, {len(problems)} problems, {time.monotonic() - started:.1f} s")
+    if report:
+        return 0
+    print(f"export: {len(rows) - len({p.split(':')[0] for p in problems})} passed, "
+          f"{len({p.split(':')[0] for p in problems})} failed")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
