@@ -5,6 +5,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+use super::pitfall::{clauses, Flag, Pitfall};
 use super::{blank, builtin, list, load, norm, DataFile, CORE_TERMS};
 use crate::error::{Error, Result};
 use crate::table::{display_via_tables, Table};
@@ -34,6 +35,10 @@ pub struct Term {
     /// What a good definition mentions; empty for terms that are not core.
     #[serde(default)]
     pub key_ideas: Vec<KeyIdea>,
+    /// Misconceptions a definition of this term is checked for; empty for terms that are not
+    /// core.
+    #[serde(default)]
+    pub pitfalls: Vec<Pitfall>,
 }
 
 /// The lesson's glossary (`data/glossary.json`): every term with its definition, and key ideas
@@ -78,6 +83,9 @@ impl DataFile for Glossary {
                     return Err(format!("term {:?}: key idea {:?} has an empty keyword", t.term, k.idea));
                 }
             }
+            if let Some(problem) = t.pitfalls.iter().find_map(Pitfall::problem) {
+                return Err(format!("term {:?}: {problem}", t.term));
+            }
         }
         for core in CORE_TERMS {
             match self.get(core) {
@@ -109,12 +117,14 @@ impl Glossary {
         self.terms.iter().filter(|t| t.core).map(|t| t.term.as_str()).collect()
     }
 
-    /// Checks a learner's definition of a core term against its key ideas.
+    /// Checks a learner's definition of a core term against its key ideas and its pitfalls.
     ///
     /// An idea counts as covered when the lowercased definition contains any of its keywords.
-    /// This is a prompt for reflection, not a grade: it shows which ideas the words touch, and
-    /// the reference definition to compare with. An empty definition is not an error (a cell
-    /// that errors loses nothing, but a learner running the cell before writing should get a
+    /// A pitfall is flagged when the definition shows a known misconception: it contradicts
+    /// the term, confuses it with a neighbouring one, or negates a key idea (see
+    /// [`Pitfall`]). The check shows which ideas the words touch, which misconception they
+    /// resemble and why it is wrong, and the reference definition to compare with. An empty
+    /// definition is not an error (a learner running the cell before writing should get a
     /// nudge): it gives a check with every idea missing and a note.
     ///
     /// Errors: `InvalidArgument` naming `term` when it is not a core term.
@@ -137,8 +147,16 @@ impl Glossary {
                 None => missing.push(k.idea.clone()),
             }
         }
+        let words = clauses(definition, false);
+        let flags = (entry.pitfalls.iter())
+            .filter_map(|p| {
+                let words = p.find(&words)?;
+                Some(Flag { resembles: p.resembles.clone(), why: p.why.clone(), words })
+            })
+            .collect();
         let total = covered.len() + missing.len();
         Ok(SelfCheck {
+            flags,
             term: entry.term.clone(),
             definition: definition.to_string(),
             score: if total == 0 { 0.0 } else { covered.len() as f64 / total as f64 },
@@ -151,6 +169,42 @@ impl Glossary {
                     .to_string()
             }),
         })
+    }
+
+    /// Checks several definitions at once and shows one row per term: the learner's text, the
+    /// key ideas covered, the misconceptions flagged and whether it passed.
+    ///
+    /// Errors: `InvalidArgument` naming the first term that is not a core term.
+    pub fn check_all(&self, definitions: &[(&str, &str)]) -> Result<Table> {
+        let checks =
+            definitions.iter().map(|(term, text)| self.check(term, text)).collect::<Result<Vec<_>>>()?;
+        let passed = checks.iter().filter(|c| c.passed()).count();
+        let mut t = Table::new(
+            format!("your definitions, self-checked: {passed} of {} passed", checks.len()),
+            ["term", "your definition", "key ideas covered", "resembles a misconception", "result"],
+        );
+        for c in &checks {
+            let total = c.covered.len() + c.missing.len();
+            let flags = c.flags.iter().map(|f| format!("{} (\"{}\")", f.resembles, f.words));
+            t.row([
+                c.term.clone(),
+                if c.note.is_some() { "(not written yet)".into() } else { c.definition.trim().to_string() },
+                format!("{} of {total}", c.covered.len()),
+                flags.collect::<Vec<_>>().join("; "),
+                c.verdict().to_string(),
+            ]);
+        }
+        t.note("Why a flag, and what is missing: glossary.check(\"Concurrency\", my_concurrency)?");
+        Ok(t)
+    }
+
+    /// [`Glossary::check_all`] for the five core terms, in the order of [`CORE_TERMS`]:
+    /// distributed system, concurrency, transparency, scalability, fault tolerance.
+    ///
+    /// Errors: only for a glossary whose core terms do not load (never for the built-in one).
+    pub fn review(&self, definitions: [&str; 5]) -> Result<Table> {
+        let pairs: Vec<(&str, &str)> = CORE_TERMS.into_iter().zip(definitions).collect();
+        self.check_all(&pairs)
     }
 
     /// Every term with its definition; core terms are marked.
@@ -174,7 +228,8 @@ impl Glossary {
     }
 }
 
-/// The outcome of [`Glossary::check`]: which key ideas a learner's definition covers.
+/// The outcome of [`Glossary::check`]: which key ideas a learner's definition covers, and
+/// which misconceptions it resembles.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SelfCheck {
     /// The term as the glossary spells it.
@@ -188,6 +243,8 @@ pub struct SelfCheck {
     pub found: Vec<String>,
     /// Key ideas the definition does not mention yet.
     pub missing: Vec<String>,
+    /// Misconceptions the definition resembles, with the words that showed them.
+    pub flags: Vec<Flag>,
     /// Covered ideas over all ideas, from 0 to 1.
     pub score: f64,
     /// The glossary's definition, to compare with after writing one's own.
@@ -197,10 +254,26 @@ pub struct SelfCheck {
 }
 
 impl SelfCheck {
-    /// True when the definition covers at least half of the key ideas (and at least one):
-    /// what the lesson's success criterion "pass the glossary self-check" means here.
+    /// True when the definition covers at least half of the key ideas (and at least one) and
+    /// resembles no known misconception.
     pub fn passed(&self) -> bool {
-        !self.covered.is_empty() && self.covered.len() * 2 >= self.covered.len() + self.missing.len()
+        self.flags.is_empty()
+            && !self.covered.is_empty()
+            && self.covered.len() * 2 >= self.covered.len() + self.missing.len()
+    }
+
+    /// One word for the outcome: "passed", "reconsider" (a misconception is flagged), "not
+    /// yet" (too few key ideas) or "write it first".
+    pub fn verdict(&self) -> &'static str {
+        if self.note.is_some() {
+            "write it first"
+        } else if !self.flags.is_empty() {
+            "reconsider"
+        } else if self.passed() {
+            "passed"
+        } else {
+            "not yet"
+        }
     }
 
     fn log(&self) -> &[String] {
@@ -210,11 +283,11 @@ impl SelfCheck {
         let total = self.covered.len() + self.missing.len();
         let mut t = Table::new(
             format!(
-                "self-check of {:?}: {} of {total} key ideas covered ({:.0}%){}",
+                "self-check of {:?}: {} of {total} key ideas covered ({:.0}%), {}",
                 self.term,
                 self.covered.len(),
                 self.score * 100.0,
-                if self.passed() { ", passed" } else { "" }
+                self.verdict()
             ),
             ["key idea", "covered", "found in your text"],
         );
@@ -230,9 +303,20 @@ impl SelfCheck {
         } else {
             t.note(format!("your definition: {}", self.definition.trim()));
             t.note(format!("reference definition: {}", self.reference));
-            t.note("This is a keyword check: it shows which ideas your words touch, not whether the definition is right.");
+            t.note("The check looks for key words and known misconceptions; it cannot judge every sentence, so compare with the reference too.");
         }
-        vec![t]
+        let mut tables = vec![t];
+        if !self.flags.is_empty() {
+            let mut f = Table::new(
+                "reconsider: your words resemble a misconception",
+                ["your words", "resembles", "why it is wrong"],
+            );
+            for flag in &self.flags {
+                f.row([&flag.words, &flag.resembles, &flag.why]);
+            }
+            tables.push(f);
+        }
+        tables
     }
 }
 

@@ -36,11 +36,15 @@ use crate::error::{Error, Result};
 
 mod examples;
 mod glossary;
+mod insights;
+mod pitfall;
 mod plan;
 mod reflection;
 
 pub use examples::{Example, ExampleNode, Examples, Troubleshooting, TroubleshootingItem};
 pub use glossary::{Glossary, KeyIdea, SelfCheck, Term};
+pub use insights::{AntPair, Ants, BridgeRow, KeyInsight};
+pub use pitfall::{Flag, Pitfall};
 pub use plan::{Architecture, Challenge, Lesson, Misconception, PlanActivity, SuccessCriteria};
 pub use reflection::{PersonalReflection, Reflection, ReflectionQuestion};
 

@@ -4,6 +4,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+use super::insights::{Ants, BridgeRow, KeyInsight};
 use super::{blank, builtin, list, load, range, DataFile};
 use crate::error::{Error, Result};
 use crate::table::{display_via_tables, Table};
@@ -105,8 +106,20 @@ pub struct Lesson {
     pub challenges: Vec<Challenge>,
     /// Centralized, client-server and peer-to-peer, with trade-offs.
     pub architectures: Vec<Architecture>,
-    /// The lesson's key insights.
-    pub key_insights: Vec<String>,
+    /// The lesson's key insights, each with where the notebooks show it.
+    pub key_insights: Vec<KeyInsight>,
+    /// Tips for the study session.
+    pub tips: Vec<String>,
+    /// Signs that a system is a distributed one.
+    pub territory: Vec<String>,
+    /// What changes once the aha has sunk in.
+    pub after_the_insight: Vec<String>,
+    /// The insight about insights: specialised topics are familiar pieces combined.
+    pub meta_insight: String,
+    /// One machine's operating-system ideas beside their distributed counterparts.
+    pub os_bridge: Vec<BridgeRow>,
+    /// The ant colony as an analogy for nodes coordinating without a boss.
+    pub ants: Ants,
     /// How to know the lesson is done.
     pub success_criteria: SuccessCriteria,
 }
@@ -129,6 +142,9 @@ impl DataFile for Lesson {
                 return Err(format!("plan activity {:?} has no steps", p.activity));
             }
         }
+        if let Some(problem) = self.extras_problem() {
+            return Err(problem);
+        }
         if self.success_criteria.all().is_empty() {
             return Err("the lesson has no success criteria".into());
         }
@@ -139,7 +155,7 @@ impl DataFile for Lesson {
     }
 }
 
-fn numbered(title: &str, header: &str, items: &[String]) -> Table {
+pub(super) fn numbered(title: &str, header: &str, items: &[String]) -> Table {
     let mut t = Table::new(title, ["#", header]);
     for (i, item) in items.iter().enumerate() {
         t.row([(i + 1).to_string(), item.clone()]);
@@ -220,10 +236,6 @@ impl Lesson {
             t.row(["".to_string(), format!("example: {}", a.example), String::new()]);
         }
         t
-    }
-    /// The key insights to remember.
-    pub fn key_insights(&self) -> Table {
-        numbered("key insights", "insight", &self.key_insights)
     }
     /// The success criteria as a checklist with nothing ticked yet, numbered for
     /// [`Lesson::checklist`].
