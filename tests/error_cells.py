@@ -9,7 +9,10 @@ evcxr kernel (nbclient) and checks:
   - every variable defined before a failure is still there after it.
 
 Usage: error_cells.py [N]          (default 200; exit code 1 on any misplaced error)
-       error_cells.py --write PATH [N]   only write the notebook (for the JupyterLab check)
+       error_cells.py --jupyterlab [N]   the same check with the cells run in JupyterLab in
+                                         headless Chromium (tests/browser_jupyterlab.py), as a
+                                         learner's Run All would
+       error_cells.py --write PATH [N]   only write the notebook
 """
 import os
 import re
@@ -29,14 +32,15 @@ def bad_value(i):
     return i + 2  # loss must be in [0, 1]: 2, 3, 4, ... are each wrong, and each different
 
 
-def build(n):
+def build(n, crate=".."):
     nb = nbformat.v4.new_notebook()
     nb.metadata["kernelspec"] = {"name": "rust", "display_name": "Rust", "language": "rust"}
-    cells = [nbformat.v4.new_code_cell(':dep distlab = { path = ".." }'),
+    cells = [nbformat.v4.new_code_cell(f':dep distlab = {{ path = "{crate}" }}'),
              nbformat.v4.new_code_cell("use distlab::prelude::*;\nlet kept_0 = 0u64;")]
     for i in range(n):
         err = nbformat.v4.new_code_cell(f"let config_{i} = Config::builder().loss({bad_value(i)}.0).build()?;")
         err.metadata["error_cell"] = i
+        err.metadata["distlab"] = {"error": True}
         ok = nbformat.v4.new_code_cell(f'println!("kept_{i} = {{}}", kept_{i});\nlet kept_{i + 1} = {i + 1}u64;')
         ok.metadata["working_cell"] = i
         cells += [err, ok]
@@ -83,7 +87,37 @@ def check(nb, n):
     return own, problems
 
 
+def in_jupyterlab(n):
+    """Runs the notebook in JupyterLab and checks what the browser shows under each cell."""
+    sys.path.insert(0, os.path.join(ROOT, "tests"))
+    from browser_jupyterlab import run_in_jupyterlab  # noqa: E402
+
+    out = os.path.join(ROOT, "target", "browser")
+    os.makedirs(out, exist_ok=True)
+    path = os.path.join(out, "error-cells.ipynb")
+    nb = build(n, crate=ROOT)
+    nbformat.write(nb, path)
+    started = time.monotonic()
+    result = run_in_jupyterlab([path], run=True, screenshots_dir=out)[0]
+    if "cells" not in result:
+        print(f"FAIL JupyterLab did not run the notebook: {result.get('problems')}")
+        return 1
+    seconds = time.monotonic() - started
+    shown = {c["index"]: c for c in result["cells"]}
+    for index, cell in enumerate(nb.cells):
+        texts = [o.get("text") or "" for o in shown.get(index, {}).get("outputs", [])]
+        cell["outputs"] = [{"output_type": "stream", "name": "stdout", "text": "\n".join(texts)}]
+    own, problems = check(nb, n)
+    for p in problems[:20]:
+        print(f"FAIL {p}")
+    print(f"JupyterLab: errors under their own cell: {own} of {n}; misplaced or missing: {n - own}; "
+          f"{result['cells_run']} of {result['code_cells']} code cells run in {seconds:.1f} s")
+    return 1 if problems else 0
+
+
 def main(argv):
+    if argv[:1] == ["--jupyterlab"]:
+        return in_jupyterlab(int(argv[1]) if len(argv) > 1 else 200)
     if argv[:1] == ["--write"]:
         n = int(argv[2]) if len(argv) > 2 else 200
         nbformat.write(build(n), argv[1])
