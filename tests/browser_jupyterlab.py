@@ -269,10 +269,18 @@ def _run_each(page):
     return "each cell in turn"
 
 
+SCROLLER = "document.querySelector('.jp-NotebookPanel .jp-WindowedPanel-outer')"
+
+
 def _screenshot(page, path):
-    height = page.evaluate("""() => { const s = document.querySelector('.jp-NotebookPanel .jp-WindowedPanel-outer');
-                                       return s ? s.scrollHeight : 0 }""")
+    """The whole notebook in one picture: the file browser folded away, the window as tall as
+    the notebook (up to SCREENSHOT_MAX_HEIGHT), scrolled to the top."""
+    page.evaluate("() => window.jupyterapp.shell.collapseLeft()")
+    page.wait_for_timeout(300)
+    height = page.evaluate(f"() => {{ const s = {SCROLLER}; return s ? s.scrollHeight : 0 }}")
     page.set_viewport_size({"width": VIEWPORT["width"], "height": min(max(VIEWPORT["height"], height + 200), SCREENSHOT_MAX_HEIGHT)})
+    page.wait_for_timeout(500)
+    page.evaluate(f"() => {{ const s = {SCROLLER}; if (s) s.scrollTop = 0; }}")
     page.wait_for_timeout(700)
     os.makedirs(os.path.dirname(path), exist_ok=True)
     page.screenshot(path=path)
