@@ -76,7 +76,7 @@ pub mod prelude {
     pub use crate::config::{Config, Latency};
     pub use crate::error::{Error, Result};
     pub use crate::experiment::{self, Architecture};
-    pub use crate::lesson::{Examples, Glossary, Lesson, Reflection, SelfCheck, Troubleshooting};
+    pub use crate::lesson::{Examples, Glossary, Lesson, Quiz, Reflection, SelfCheck, Troubleshooting};
     pub use crate::node::{NodeId, Version};
     pub use crate::predict::Prediction;
     pub use crate::report::{ConsistencyReport, Fate, Log, OpReport, SenderView, Verdict};

@@ -39,6 +39,7 @@ mod glossary;
 mod insights;
 mod pitfall;
 mod plan;
+mod quiz;
 mod reflection;
 
 pub use examples::{Example, ExampleNode, Examples, Troubleshooting, TroubleshootingItem};
@@ -46,6 +47,7 @@ pub use glossary::{Glossary, KeyIdea, SelfCheck, Term};
 pub use insights::{AntPair, Ants, BridgeRow, KeyInsight};
 pub use pitfall::{Flag, Pitfall};
 pub use plan::{Architecture, Challenge, Lesson, Misconception, PlanActivity, SuccessCriteria};
+pub use quiz::{Quiz, QuizQuestion};
 pub use reflection::{PersonalReflection, Reflection, ReflectionQuestion};
 
 /// The five terms the lesson asks a learner to define; every glossary must have them, marked
