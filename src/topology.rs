@@ -16,12 +16,14 @@
 //! # Ok::<(), distlab::Error>(())
 //! ```
 
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
 use crate::chart::{self, Chart};
 use crate::error::{Error, Result};
+use crate::table::Table;
 
 /// Most nodes a topology may have.
 pub const MAX_NODES: usize = 10_000;
@@ -256,6 +258,68 @@ impl Topology {
         }
         Ok(t)
     }
+    /// One row per topology: its name, its clients, its servers and peers, and how many links
+    /// it has; the title is `name` with the number of systems.
+    ///
+    /// ```
+    /// use distlab::topology::Topology;
+    /// let chat = Topology::new("chat").client("phone").server("chat server").link("phone", "chat server")?;
+    /// let t = Topology::summary("my day", &[chat]);
+    /// assert_eq!(t.rows[0], ["chat", "phone", "chat server", "1"]);
+    /// # Ok::<(), distlab::Error>(())
+    /// ```
+    pub fn summary(name: &str, systems: &[Topology]) -> Table {
+        let mut t = Table::new(
+            format!("{name}: {} system{}", systems.len(), if systems.len() == 1 { "" } else { "s" }),
+            ["system", "clients", "servers and peers", "links"],
+        );
+        for s in systems {
+            let names = |clients: bool| {
+                let parts = s.nodes.iter().filter(|m| (m.role == Role::Client) == clients);
+                parts.map(|m| m.name.as_str()).collect::<Vec<_>>().join(", ")
+            };
+            t.row([s.name.clone(), names(true), names(false), s.links.len().to_string()]);
+        }
+        t
+    }
+
+    /// All `systems` as one topology called `name`: a part with the same name in several
+    /// systems (your phone in every one of them) is drawn once, with every link it has, and
+    /// keeps the role it has where it first appears. A link found twice is drawn once.
+    ///
+    /// Errors: `InvalidArgument` naming `merge` when the result would have more than
+    /// [`MAX_NODES`] nodes or [`MAX_LINKS`] links.
+    pub fn merge(name: impl Into<String>, systems: &[Topology]) -> Result<Topology> {
+        let mut merged = Topology::new(name);
+        let mut index: HashMap<String, usize> = HashMap::new();
+        let mut seen: HashSet<(usize, usize)> = HashSet::new();
+        for s in systems {
+            let ids: Vec<usize> = (s.nodes.iter())
+                .map(|m| {
+                    *index.entry(m.name.clone()).or_insert_with(|| {
+                        merged.nodes.push(m.clone());
+                        merged.nodes.len() - 1
+                    })
+                })
+                .collect();
+            if merged.nodes.len() > MAX_NODES {
+                return Err(Error::argument(
+                    "merge",
+                    format!("{} nodes", merged.nodes.len()),
+                    format!("at most {MAX_NODES}"),
+                ));
+            }
+            for &(a, b) in &s.links {
+                let (Some(&i), Some(&j)) = (ids.get(a), ids.get(b)) else { continue };
+                if i != j && seen.insert((i.min(j), i.max(j))) {
+                    merged.links.push((i, j));
+                }
+            }
+            links_ok("merge", format!("{} links", merged.links.len()), merged.links.len())?;
+        }
+        Ok(merged)
+    }
+
     /// The drawing.
     pub fn chart(&self) -> Chart {
         chart::topology(self)
@@ -290,6 +354,54 @@ mod tests {
         assert!(Topology::peer_to_peer(0).is_err());
         let e = Topology::peer_to_peer(5000).unwrap_err().to_string();
         assert!(e.contains("peers") && e.contains("5000") && e.contains("12497500"), "{e}");
+    }
+
+    #[test]
+    fn summary_lists_roles_and_merge_draws_shared_parts_once() {
+        let chat = Topology::new("chat")
+            .client("my phone")
+            .server("chat server")
+            .client("friend's phone")
+            .link("my phone", "chat server")
+            .unwrap()
+            .link("friend's phone", "chat server")
+            .unwrap();
+        let map = Topology::new("map")
+            .client("my phone")
+            .server("map server")
+            .peer("chat server")
+            .link("my phone", "map server")
+            .unwrap()
+            .link("chat server", "my phone")
+            .unwrap();
+        let s = Topology::summary("my day", &[chat.clone(), map.clone()]);
+        assert_eq!(s.title, "my day: 2 systems");
+        assert_eq!(s.headers, ["system", "clients", "servers and peers", "links"]);
+        assert_eq!(s.rows[0], ["chat", "my phone, friend's phone", "chat server", "2"]);
+        assert_eq!(s.rows[1], ["map", "my phone", "map server, chat server", "2"]);
+        assert_eq!(Topology::summary("none", &[]).rows.len(), 0);
+
+        let day = Topology::merge("my day", &[chat, map]).unwrap();
+        let names: Vec<&str> = day.nodes.iter().map(|m| m.name.as_str()).collect();
+        assert_eq!(names, ["my phone", "chat server", "friend's phone", "map server"]);
+        // "chat server" keeps the role it had first; the phone-chat link, in both, is drawn once.
+        assert_eq!(day.nodes[1].role, Role::Server);
+        assert_eq!(day.links, [(0, 1), (2, 1), (0, 3)]);
+        assert_eq!(Topology::merge("empty", &[]).unwrap().nodes.len(), 0);
+    }
+
+    #[test]
+    fn merge_refuses_too_many_nodes() {
+        let big = Topology::peer_to_peer(2).unwrap();
+        let many: Vec<Topology> = (0..MAX_NODES / 2 + 1)
+            .map(|i| {
+                let mut t = big.clone();
+                t.nodes.iter_mut().for_each(|m| m.name = format!("{}-{i}", m.name));
+                t
+            })
+            .collect();
+        let e = Topology::merge("too big", &many).unwrap_err().to_string();
+        assert!(e.contains("merge") && e.contains("at most 10000"), "{e}");
     }
 
     #[test]
