@@ -330,3 +330,76 @@ fn html_escapes_the_learners_text() {
     // The text form shows it as written.
     assert!(check.to_string().contains("<script>alert(1)</script>"));
 }
+
+#[test]
+fn the_missing_parts_of_the_lesson_show_as_tables() {
+    let l = Lesson::builtin().unwrap();
+    let insights = l.key_insights();
+    assert_eq!(insights.headers, ["#", "insight", "where you saw it"]);
+    assert_eq!(insights.rows.len(), 5);
+    assert!(insights.rows.iter().all(|r| !r[2].is_empty()));
+    assert!(
+        insights.rows[2][1].contains("replies") && insights.rows[2][2].contains("03 test 4"),
+        "{insights}"
+    );
+    assert_eq!(l.tips().rows.len(), 4);
+    let territory = l.territory();
+    assert!(territory.rows.len() >= 5 && territory.rows.iter().all(|r| r[2] == "[ ]"));
+    assert!(!l.after_the_insight().rows.is_empty());
+    assert_eq!(l.meta_insight().rows, [vec![l.meta_insight.clone()]]);
+    let bridge = l.os_bridge();
+    assert_eq!(bridge.headers, ["on one machine", "across machines", "what changes"]);
+    for (one, many) in
+        [("a process", "a node"), ("a lock or a semaphore", "coordination"), ("a pipe", "a message")]
+    {
+        assert!(bridge.rows.iter().any(|r| r[0].starts_with(one) && r[1].starts_with(many)), "{one}");
+    }
+    assert!(
+        bridge.rows.iter().any(|r| r[0].contains("clock"))
+            && bridge.rows.iter().any(|r| r[1] == "partial failure")
+    );
+    let challenges = l.challenges();
+    assert_eq!(challenges.headers[2], "why it is hard");
+    assert_eq!(challenges.rows.len(), 5);
+    let ants = l.ants();
+    assert!(ants.rows.iter().any(|r| r[0] == "an ant" && r[1] == "a node"));
+    assert_eq!(ants.notes, [l.ants.story.clone()]);
+    // Every table escapes its text in HTML.
+    for t in [insights, l.tips(), territory, l.after_the_insight(), l.meta_insight(), bridge, ants] {
+        assert!(t.to_html().starts_with("<div class=\"distlab-table\">") && !t.title.is_empty());
+    }
+}
+
+#[test]
+fn lesson_data_is_consistent_about_redundancy_leaders_transparency_and_latency() {
+    let l = Lesson::builtin().unwrap();
+    // Redundancy, not distribution by itself, removes the single point of failure (issue 9 c).
+    assert!(l.why_distributed[1].contains("redundancy"), "{}", l.why_distributed[1]);
+    assert!(
+        l.key_insights[1].insight.starts_with("Redundancy")
+            && l.key_insights[1].insight.contains("(1 - p)^m")
+    );
+    assert!(l.misconceptions[5].reality.contains("0.95"));
+    // Consensus elects a replaceable leader (f).
+    let t = Troubleshooting::builtin().unwrap();
+    assert!(t.items[2].answer.contains("leader") && !t.items[2].answer.contains("central authority"));
+    // Transparency is never complete (g).
+    assert!(l.key_insights[4].insight.contains("never"), "{}", l.key_insights[4].insight);
+    // One-way latency and round-trip time are both named (h).
+    let g = Glossary::builtin().unwrap();
+    assert!(g.get("Latency").unwrap().definition.contains("one way"));
+    assert!(g.get("Round-trip time").unwrap().definition.contains("reply"));
+}
+
+#[test]
+fn a_lesson_with_an_empty_new_part_is_rejected() {
+    let mut l = Lesson::builtin().unwrap();
+    l.os_bridge.clear();
+    let file = TempFile::new("nobridge", &serde_json::to_string(&l).unwrap());
+    let err = Lesson::load(&file.0).unwrap_err();
+    assert!(err.to_string().contains("os_bridge is empty"), "{err}");
+    let mut l = Lesson::builtin().unwrap();
+    l.tips[1] = " ".into();
+    let file = TempFile::new("blanktip", &serde_json::to_string(&l).unwrap());
+    assert!(Lesson::load(&file.0).unwrap_err().to_string().contains("tips has an empty entry"));
+}

@@ -1,5 +1,7 @@
-//! The Day 001 lesson as data: glossary with a self-check, reflection questions with hints on
-//! request, everyday examples, troubleshooting answers, and the lesson plan with a checklist.
+//! The Day 001 lesson as data: glossary with a self-check that flags misconceptions, a
+//! scenario quiz, reflection questions with hints on request, everyday examples,
+//! troubleshooting answers, and the lesson itself (plan, checklist, key insights, OS bridge,
+//! ...).
 //!
 //! Every file in `data/` is compiled into the crate (`builtin()`), so a notebook works from any
 //! directory, and can also be read from a path (`load(path)`), so a learner can copy a file,
@@ -24,6 +26,11 @@
 //! assert_eq!(check.missing, ["performance stays acceptable"]);
 //! assert!(check.passed());
 //! println!("{check}");
+//!
+//! // A classic misconception is flagged, with what it resembles and why it is wrong.
+//! let wrong = glossary.check("Scalability", "Adding more machines makes the system slower.")?;
+//! assert!(!wrong.passed());
+//! assert_eq!(wrong.flags[0].words, "slower");
 //! # Ok::<(), distlab::Error>(())
 //! ```
 
