@@ -363,7 +363,8 @@ fn the_missing_parts_of_the_lesson_show_as_tables() {
     assert_eq!(challenges.rows.len(), 5);
     let ants = l.ants();
     assert!(ants.rows.iter().any(|r| r[0] == "an ant" && r[1] == "a node"));
-    assert_eq!(ants.notes, [l.ants.story.clone()]);
+    assert_eq!(ants.notes.len(), 1);
+    assert_eq!(ants.notes[0], l.ants.story);
     // Every table escapes its text in HTML.
     for t in [insights, l.tips(), territory, l.after_the_insight(), l.meta_insight(), bridge, ants] {
         assert!(t.to_html().starts_with("<div class=\"distlab-table\">") && !t.title.is_empty());
