@@ -261,7 +261,7 @@ pub(crate) fn availability(root: &Area, title: &str, a: &Availability) -> Drawn 
             .map_err(err)?;
     }
     legend(&mut chart, SeriesLabelPosition::LowerLeft)?;
-    note(root, "lines: 1 - p^servers; dots: simulated requests")
+    note(root, "lines: 1 - p^k, k = nodes that can answer; dots: simulated requests")
 }
 
 /// Latency counts re-binned into equal-width bins.
