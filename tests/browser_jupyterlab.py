@@ -344,6 +344,7 @@ def open_and_run(browser, lab, rel, run=True, timeout=TIMEOUT, screenshot=None, 
         state = _wait(page, lambda s: s["ready"] and s["cells"] > 0 and (not run or s["status"] == "idle"),
                       180, f"{rel}: opening and starting the kernel")
         if run:
+            result["open_s"] = round(time.monotonic() - started, 1)
             result["run_via"] = _run_each(page) if each else _run_all(page)
             _wait(page, lambda s: s["running"] > 0 or s["done"] > 0, 60, f"{rel}: Run All did not start")
             quiet = [0]
@@ -356,6 +357,10 @@ def open_and_run(browser, lab, rel, run=True, timeout=TIMEOUT, screenshot=None, 
 
             state = _wait(page, finished, timeout, f"{rel}: Run All did not finish")
         page.wait_for_timeout(500)  # let the last outputs draw
+        if run:
+            result["run_s"] = round(time.monotonic() - started - result["open_s"], 1)
+        else:
+            result["open_s"] = round(time.monotonic() - started, 1)
         cells = page.evaluate(JS_CELLS)
         result.update(cells=cells, code_cells=state["code"], cells_run=state["done"])
         result["problems"] = cell_problems(cells, ran=run)
@@ -372,7 +377,9 @@ def open_and_run(browser, lab, rel, run=True, timeout=TIMEOUT, screenshot=None, 
     finally:
         if screenshot:
             try:
+                shot_started = time.monotonic()
                 _screenshot(page, screenshot)
+                result["screenshot_s"] = round(time.monotonic() - shot_started, 1)
             except Exception as e:
                 result["problems"].append(f"screenshot failed: {e}")
         page.close(run_before_unload=False)
@@ -415,8 +422,9 @@ def run_in_jupyterlab(notebooks, run=True, timeout=TIMEOUT, screenshots_dir=None
                     results.append(r)
                     charts = sum(1 for c in r.get("cells", []) for o in c["outputs"] for i in o["images"] if i["visible"])
                     verb = f"{r.get('cells_run', 0)}/{r.get('code_cells', 0)} code cells ran" if do_run else "opened as saved (untrusted)"
+                    split = f" (open {r.get('open_s', '-')}, run {r.get('run_s', '-')}, screenshot {r.get('screenshot_s', '-')})"
                     log(f"    {'ok  ' if not r['problems'] else 'FAIL'} {rel}: {verb}, {charts} charts visible, "
-                        f"{r['seconds']} s" + (f", screenshot {os.path.relpath(shot, ROOT)}" if shot else ""))
+                        f"{r['seconds']} s{split}" + (f", screenshot {os.path.relpath(shot, ROOT)}" if shot else ""))
                     for p in r["problems"]:
                         log(f"         {p}")
             finally:
