@@ -5,7 +5,7 @@
 use distlab::lesson::{Glossary, CORE_TERMS};
 
 /// Wrong definitions, each with the term and a word of what it should be said to resemble.
-const MISCONCEPTIONS: [(&str, &str, &str); 26] = [
+const MISCONCEPTIONS: [(&str, &str, &str); 35] = [
     // The four from issue 9: they passed the keyword-only check.
     ("Transparency", "Users can see where every server is; nothing is hidden from them", "nothing is hidden"),
     ("Scalability", "adding more machines makes the system slower", "slower"),
@@ -64,16 +64,26 @@ const MISCONCEPTIONS: [(&str, &str, &str); 26] = [
     ("Fault tolerance", "Handling more users by adding servers.", "scalability"),
     ("Fault tolerance", "Writing code without bugs, so that no errors occur.", "bug-free"),
     ("Fault tolerance", "When one server fails, the whole system stops.", "single point of failure"),
+    ("Fault tolerance", "The system does not keep working when a node crashes.", "when something fails"),
+    ("Fault tolerance", "Preventing all failures so the system is always up.", "never fails"),
+    // Nearer misses, still wrong.
+    ("Distributed system", "A computer network like the internet.", "the network itself"),
+    ("Concurrency", "Doing one thing and then the next.", "one thing at a time"),
+    ("Concurrency", "Running a program faster by splitting it across processors.", "parallel hardware"),
+    ("Transparency", "Everything about the system is visible to the user.", "nothing is hidden"),
+    ("Transparency", "Users are told which server they are talking to and where it is.", "nothing is hidden"),
+    ("Scalability", "The system works even if a server goes down.", "fault tolerance"),
+    ("Scalability", "It does not scale beyond a few users.", "cannot grow"),
     (
         "Fault tolerance",
-        "The system does not keep working when a node crashes.",
-        "stops when something fails",
+        "When a server crashes, nothing works until it is repaired.",
+        "single point of failure",
     ),
-    ("Fault tolerance", "Preventing all failures so the system is always up.", "never fails"),
+    ("Fault tolerance", "Data is lost when a node dies.", "loses data"),
 ];
 
 /// Right definitions, written as a learner might, that must pass.
-const RIGHT: [(&str, &str); 14] = [
+const RIGHT: [(&str, &str); 20] = [
     (
         "Distributed system",
         "Several independent computers that cooperate by sending messages over a network and look to \
@@ -132,6 +142,12 @@ const RIGHT: [(&str, &str); 14] = [
         "The system does not stop working when a disk or a node fails, thanks to redundancy.",
     ),
     ("Concurrency", "Lots of clients sending requests simultaneously, so their updates can conflict."),
+    ("Concurrency", "Several threads executing in parallel on multiple cores and sharing data."),
+    ("Distributed system", "Several nodes that do not share memory and talk over the network."),
+    ("Transparency", "The user does not see that the system is distributed; it looks like one machine."),
+    ("Transparency", "Hiding complexity: users don't know which server handles their request."),
+    ("Scalability", "The system can handle more load by adding more machines."),
+    ("Fault tolerance", "If a server crashes, another one takes over, so users don't notice."),
 ];
 
 #[test]
