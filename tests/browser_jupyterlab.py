@@ -405,7 +405,7 @@ def run_in_jupyterlab(notebooks, run=True, timeout=TIMEOUT, screenshots_dir=None
         raise RuntimeError("no Chromium found (Debian/Ubuntu, as root: apt-get install -y chromium)")
     work_dir = work_dir or os.path.join(OUT, "work")
     shutil.rmtree(work_dir, ignore_errors=True)
-    jobs = [(copy_for_lab(p, work_dir), True, False) for p in notebooks]
+    jobs = [(copy_for_lab(p, work_dir), run, False) for p in notebooks]
     jobs += [(copy_for_lab(p, work_dir, "untrusted-" + os.path.basename(p)), False, True) for p in untrusted]
     previous = signal.signal(signal.SIGTERM, _on_sigterm)
     results = []
@@ -421,7 +421,8 @@ def run_in_jupyterlab(notebooks, run=True, timeout=TIMEOUT, screenshots_dir=None
                                      expect_untrusted=untrusted_one, each=each)
                     results.append(r)
                     charts = sum(1 for c in r.get("cells", []) for o in c["outputs"] for i in o["images"] if i["visible"])
-                    verb = f"{r.get('cells_run', 0)}/{r.get('code_cells', 0)} code cells ran" if do_run else "opened as saved (untrusted)"
+                    verb = (f"{r.get('cells_run', 0)}/{r.get('code_cells', 0)} code cells ran" if do_run
+                            else "opened as saved" + (" (untrusted)" if untrusted_one else ""))
                     split = f" (open {r.get('open_s', '-')}, run {r.get('run_s', '-')}, screenshot {r.get('screenshot_s', '-')})"
                     log(f"    {'ok  ' if not r['problems'] else 'FAIL'} {rel}: {verb}, {charts} charts visible, "
                         f"{r['seconds']} s{split}" + (f", screenshot {os.path.relpath(shot, ROOT)}" if shot else ""))
