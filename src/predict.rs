@@ -75,7 +75,11 @@ pub fn parse_number(text: &str) -> Option<f64> {
 pub fn short(x: f64) -> String {
     let s = format!("{x:.3}");
     let s = s.trim_end_matches('0').trim_end_matches('.');
-    if s == "-0" { "0".to_string() } else { s.to_string() }
+    if s == "-0" {
+        "0".to_string()
+    } else {
+        s.to_string()
+    }
 }
 
 impl Prediction {
@@ -112,12 +116,8 @@ impl Prediction {
     /// its text, in any case.
     pub fn choice(question: &str, guess: &str, options: &[&str], measured: usize, why: &str) -> Prediction {
         let letters: Vec<String> = (0..options.len()).map(letter).collect();
-        let listed = options
-            .iter()
-            .zip(&letters)
-            .map(|(o, l)| format!("{l}) {o}"))
-            .collect::<Vec<_>>()
-            .join(", ");
+        let listed =
+            options.iter().zip(&letters).map(|(o, l)| format!("{l}) {o}")).collect::<Vec<_>>().join(", ");
         let shown = options.get(measured).map_or_else(|| "?".to_string(), |o| o.to_string());
         let g = guess.trim().trim_end_matches(')').to_lowercase();
         let outcome = if g.is_empty() {
@@ -212,7 +212,9 @@ mod tests {
 
     #[test]
     fn numbers_as_learners_write_them() {
-        for (text, want) in [("0.8", 0.8), (".8", 0.8), ("0,8", 0.8), ("80%", 0.8), ("80 %", 0.8), ("4/5", 0.8), ("4x", 4.0)] {
+        for (text, want) in
+            [("0.8", 0.8), (".8", 0.8), ("0,8", 0.8), ("80%", 0.8), ("80 %", 0.8), ("4/5", 0.8), ("4x", 4.0)]
+        {
             assert_eq!(parse_number(text), Some(want), "{text}");
         }
         for text in ["", "abc", "1/0", "NaN", "inf", "%"] {

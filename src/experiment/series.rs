@@ -116,7 +116,10 @@ impl Series {
             format!("{:.3}", self.measured()),
             format!("{:.3}", self.expected()),
         ]);
-        t.note(format!("{:.2} messages per request; every part is a place where the request can fail", self.messages_per_request));
+        t.note(format!(
+            "{:.2} messages per request; every part is a place where the request can fail",
+            self.messages_per_request
+        ));
         t
     }
     /// Shows the table under a notebook cell.
@@ -154,6 +157,9 @@ mod tests {
         assert!(series(&[], 0.9, 10, 1).unwrap_err().to_string().contains("1 to 16 parts"));
         assert!(series(&["a"], 1.5, 10, 1).unwrap_err().to_string().contains("invalid p_up: 1.5"));
         assert!(series(&["a"], 0.5, 0, 1).is_err());
-        assert_eq!(series(&["a", "b", "c"], 0.9, 300, 3).unwrap(), series(&["a", "b", "c"], 0.9, 300, 3).unwrap());
+        assert_eq!(
+            series(&["a", "b", "c"], 0.9, 300, 3).unwrap(),
+            series(&["a", "b", "c"], 0.9, 300, 3).unwrap()
+        );
     }
 }
