@@ -216,7 +216,7 @@ impl Glossary {
         for e in &self.terms {
             t.row([e.term.as_str(), e.definition.as_str(), if e.core { "yes" } else { "" }]);
         }
-        t.note("Self-check a core term with glossary.check(\"Scalability\", \"your definition\")");
+        t.note("Self-check a core term with glossary.check(\"Scalability\", \"your definition\")?, all five with glossary.review([...])?");
         t
     }
 

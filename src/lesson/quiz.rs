@@ -111,7 +111,7 @@ impl DataFile for Quiz {
                 return Err(format!(
                     "question {n}: answer {:?} is not one of its choices (a to {})",
                     q.answer,
-                    letter(q.choices.len() - 1)
+                    letter(q.choices.len().saturating_sub(1))
                 ));
             }
         }
@@ -172,7 +172,7 @@ impl Quiz {
                 Given::Unknown => (
                     given.trim().to_string(),
                     format!("{:?} is not a choice", given.trim()),
-                    format!("answer with one letter from a to {}", letter(q.choices.len() - 1)),
+                    format!("answer with one letter from a to {}", letter(q.choices.len().saturating_sub(1))),
                 ),
                 Given::Choice(c) if c == right => (q.choice(c), "right".into(), q.explanation.clone()),
                 Given::Choice(c) => (
@@ -222,5 +222,20 @@ mod tests {
         for bad in ["e", "ab", "1", "é", "\u{0}", "b c"] {
             assert!(matches!(read(bad, 4), Given::Unknown), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn a_quiz_built_in_code_without_choices_grades_without_panicking() {
+        let quiz = Quiz {
+            questions: vec![QuizQuestion {
+                topic: "t".into(),
+                question: "q".into(),
+                choices: vec![],
+                answer: "".into(),
+                explanation: "e".into(),
+            }],
+        };
+        assert_eq!(quiz.grade(&["a"]).rows[0][2], "\"a\" is not a choice");
+        assert_eq!(quiz.questions().rows.len(), 0);
     }
 }
