@@ -31,9 +31,9 @@ mod series;
 mod ticks;
 
 pub use availability::{availability, Architecture, Availability, AvailabilityRow};
-pub use growth::{growth, Growth, GrowthRow};
+pub use growth::{growth, Growth, GrowthRow, MAX_GROWTH_NODES};
 pub use latency::{loss_latency, LossLatency, LossLatencyRow, TRENDS};
-pub use policies::{write_policies, PolicyRow, WritePolicies, WritePolicy};
+pub use policies::{write_policies, PolicyRow, WritePolicies, WritePolicy, MAX_WRITES};
 pub use race::{survivor, Survivor, WriteSeen};
 pub use series::{series, Series};
 pub use ticks::ticks;
