@@ -41,6 +41,7 @@
 //!   figures derived from a run.
 //! - [`experiment`], [`chart`], [`topology`]: sweeps and comparisons, plotters SVG charts, and
 //!   architecture drawings.
+//! - [`predict`]: a learner's guess beside the measured value (predict, then run).
 //! - [`lesson`]: the lesson's data (glossary with a self-check, reflection questions, everyday
 //!   examples, troubleshooting, objectives).
 //! - [`udp`]: the same cluster over real UDP sockets on 127.0.0.1, and the `distlab-node`
