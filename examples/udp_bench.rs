@@ -43,10 +43,10 @@ fn main() -> std::process::ExitCode {
             c.post(from, to, "bench")?;
             // Keep the kernel's socket buffers from overflowing: wait a little every 2,000.
             if i % 2000 == 1999 {
-                c.settle(50);
+                c.wait_until_quiet(50);
             }
         }
-        let left = c.settle(5000);
+        let left = c.wait_until_quiet(5000);
         let wall = started.elapsed().as_secs_f64();
         let s = c.stats();
         c.shutdown();

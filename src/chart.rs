@@ -18,7 +18,7 @@ use plotters::prelude::IntoDrawingArea;
 
 use crate::error::{Error, Result};
 use crate::experiment::{Availability, LossSweep, ReachSweep};
-use crate::stats::Stats;
+use crate::stats::RunStats;
 use crate::topology::Topology;
 use crate::trace::Recorded;
 
@@ -160,7 +160,7 @@ pub(crate) fn base64(bytes: &[u8]) -> String {
 }
 
 /// Messages per node: sent, delivered, and dropped by cause (a).
-pub fn message_counts(stats: &Stats) -> Chart {
+pub fn message_counts(stats: &RunStats) -> Chart {
     Chart::new("messages per node", (800, 420), Plot::Counts(plots::Counts::from_stats(stats)))
 }
 

@@ -8,8 +8,18 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
 
+use serde::{Serialize, Serializer};
+
 use crate::error::{Error, Result};
 use crate::node::{NodeId, NodeRef};
+
+fn names_list<S: Serializer>(names: &Option<Arc<Names>>, s: S) -> std::result::Result<S::Ok, S::Error> {
+    names.as_ref().map(|n| &n.list).serialize(s)
+}
+
+fn as_text<S: Serializer>(latency: &Latency, s: S) -> std::result::Result<S::Ok, S::Error> {
+    s.collect_str(latency)
+}
 
 /// The largest cluster a [`Config`] accepts.
 pub const MAX_NODES: usize = 1_000_000;
@@ -111,10 +121,12 @@ impl fmt::Display for Latency {
 /// A validated cluster configuration. Build one with [`Config::builder`].
 ///
 /// Cloning is cheap (names are shared), so experiments build many clusters from one config.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Config {
     pub(crate) nodes: usize,
+    #[serde(serialize_with = "names_list")]
     pub(crate) names: Option<Arc<Names>>,
+    #[serde(serialize_with = "as_text")]
     pub(crate) latency: Latency,
     pub(crate) loss: f64,
     pub(crate) duplication: f64,
@@ -214,6 +226,48 @@ impl Config {
     /// [`Config::resolve`] for each node of a list.
     pub fn resolve_all<N: Into<NodeRef>>(&self, nodes: impl IntoIterator<Item = N>) -> Result<Vec<NodeId>> {
         nodes.into_iter().map(|n| self.resolve(n)).collect()
+    }
+    /// What `other` changes: "field value" for each field that differs. Derived from the
+    /// serialized configuration, so a field added to [`Config`] is compared without a change
+    /// here.
+    pub fn differences(&self, other: &Config) -> Vec<String> {
+        let (Ok(serde_json::Value::Object(a)), Ok(serde_json::Value::Object(b))) =
+            (serde_json::to_value(self), serde_json::to_value(other))
+        else {
+            return Vec::new();
+        };
+        b.iter()
+            .filter(|(k, v)| a.get(*k) != Some(*v))
+            .map(|(k, v)| match v {
+                serde_json::Value::String(text) => format!("{k} {text}"),
+                v => format!("{k} {v}"),
+            })
+            .collect()
+    }
+    /// Each node's group for `partition(groups)` (0: in no group) and the number of groups,
+    /// counting the nodes left out as one. A node in two groups is an error.
+    pub(crate) fn groups<G, N>(&self, groups: impl IntoIterator<Item = G>) -> Result<(Vec<usize>, usize)>
+    where
+        G: IntoIterator<Item = N>,
+        N: Into<NodeRef>,
+    {
+        let mut group_of = vec![0usize; self.nodes];
+        let mut count = 1;
+        for g in groups {
+            for node in g {
+                let id = self.resolve(node)?;
+                if group_of[id.index()] != 0 {
+                    return Err(Error::argument(
+                        "groups",
+                        self.name(id.index()),
+                        "each node in at most one group",
+                    ));
+                }
+                group_of[id.index()] = count;
+            }
+            count += 1;
+        }
+        Ok((group_of, count))
     }
     pub(crate) fn lookup(&self, name: &str) -> Option<usize> {
         match &self.names {

@@ -46,6 +46,11 @@ pub enum Error {
         /// What the learner tried to do.
         verb: &'static str,
     },
+    /// A verb needs a live node and every node is down.
+    AllDown {
+        /// What the learner tried to do.
+        verb: &'static str,
+    },
     /// An argument of a verb or an experiment is out of range.
     InvalidArgument {
         /// The argument's name.
@@ -120,6 +125,7 @@ impl fmt::Display for Error {
             Error::NodeDown { node, verb } => {
                 write!(f, "cannot {verb}: {node} is down (recover it first, or choose a live node)")
             }
+            Error::AllDown { verb } => write!(f, "cannot {verb}: every node is down (recover one first)"),
             Error::InvalidArgument { name, value, allowed } => {
                 write!(f, "invalid {name}: {value} (allowed: {allowed})")
             }
@@ -144,6 +150,7 @@ impl Error {
             Error::InvalidArgument { name, .. } => format!("invalid {name}"),
             Error::UnknownNode { given, .. } => format!("unknown node {given}"),
             Error::NodeDown { node, verb } => format!("cannot {verb}: {node} is down"),
+            Error::AllDown { verb } => format!("cannot {verb}: every node is down"),
             Error::Data { .. } => "a data file does not fit".to_string(),
             Error::Network { addr, .. } => format!("cannot use {addr}"),
             Error::Io { path, .. } => format!("cannot read or write {path}"),
@@ -173,6 +180,10 @@ impl Error {
             Error::NodeDown { node, .. } => vec![
                 ("node", node.clone()),
                 ("change", "recover it first (cluster.recover(..)), or choose a node that is up".to_string()),
+            ],
+            Error::AllDown { .. } => vec![
+                ("nodes", "every node is down".to_string()),
+                ("change", "recover a node first (cluster.recover(..))".to_string()),
             ],
             Error::Data { file, line, column, message } => {
                 let place = if *line > 0 { format!("{file}:{line}:{column}") } else { file.clone() };

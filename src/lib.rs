@@ -49,22 +49,31 @@
 #![warn(missing_docs)]
 
 pub mod chart;
-pub mod cluster;
 pub mod config;
 pub mod error;
 pub mod experiment;
+mod faults;
 pub mod lesson;
 pub mod narration;
-mod network;
 pub mod node;
+pub mod ops;
 pub mod predict;
+pub mod protocol;
 mod queue;
 pub mod report;
+pub mod sim;
 pub mod stats;
 pub mod table;
+pub mod time;
 pub mod topology;
 pub mod trace;
 pub mod udp;
+
+/// The simulated cluster (kept at its old path, `distlab::cluster::Cluster`).
+pub mod cluster {
+    pub use crate::sim::cluster::Cluster;
+    pub use crate::sim::MAX_RUN_MS;
+}
 
 pub use cluster::Cluster;
 pub use config::{Config, ConfigBuilder, Latency};
@@ -81,8 +90,8 @@ pub mod prelude {
     pub use crate::node::{NodeId, Version};
     pub use crate::predict::Prediction;
     pub use crate::report::{ConsistencyReport, Fate, Log, OpReport, SenderView, Verdict};
-    pub use crate::stats::{Stats, Status};
-    pub use crate::table::Table;
+    pub use crate::stats::{RunStats, SystemStatus};
+    pub use crate::table::{Table, Tabular};
     pub use crate::topology::{Role, Topology};
     pub use crate::trace::{DropCause, Event, EventKind, Recorded, Time};
 }

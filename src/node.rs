@@ -1,6 +1,6 @@
-//! A node: an id, a name, up or down, a versioned key-value store and its counters.
+//! What names a node and what it counts: ids, how a learner refers to a node, versions and
+//! records of the key-value store, message counters.
 
-use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
 
@@ -139,6 +139,16 @@ impl Counters {
         all.into_iter().for_each(|c| total.add(c));
         total
     }
+    /// Counts one of this node's messages dropped for `cause`.
+    pub(crate) fn count_drop(&mut self, cause: crate::trace::DropCause) {
+        use crate::trace::DropCause;
+        match cause {
+            DropCause::Lost => self.dropped_lost += 1,
+            DropCause::TargetDown => self.dropped_target_down += 1,
+            DropCause::SenderDown => self.dropped_sender_down += 1,
+            DropCause::Partitioned => self.dropped_partitioned += 1,
+        }
+    }
     fn add(&mut self, o: &Counters) {
         self.sent += o.sent;
         self.duplicated += o.duplicated;
@@ -148,26 +158,5 @@ impl Counters {
         self.dropped_target_down += o.dropped_target_down;
         self.dropped_sender_down += o.dropped_sender_down;
         self.dropped_partitioned += o.dropped_partitioned;
-    }
-}
-
-/// A node's state inside the cluster.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct Node {
-    pub(crate) down: bool,
-    pub(crate) store: BTreeMap<Arc<str>, Arc<Record>>,
-    pub(crate) counters: Counters,
-}
-
-impl Node {
-    /// Applies a write if it is newer than what the node holds; true when it did.
-    pub(crate) fn apply(&mut self, record: &Arc<Record>) -> bool {
-        match self.store.get(&record.key) {
-            Some(cur) if cur.version >= record.version => false,
-            _ => {
-                self.store.insert(record.key.clone(), record.clone());
-                true
-            }
-        }
     }
 }

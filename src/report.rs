@@ -9,8 +9,7 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use crate::node::{NodeId, Record, Version};
-use crate::stats::{Stats, Status};
-use crate::table::{display_via_tables, Table};
+use crate::table::{show_tables, Table, Tabular};
 use crate::trace::{DropCause, Time};
 
 /// What the sender learned about one target.
@@ -99,6 +98,8 @@ pub enum Verb {
     Replicate,
     /// Anti-entropy: ask every peer for newer versions.
     Sync,
+    /// Ask every peer what it holds for a key.
+    Read,
 }
 
 impl fmt::Display for Verb {
@@ -108,6 +109,7 @@ impl fmt::Display for Verb {
             Verb::Broadcast => "broadcast",
             Verb::Replicate => "replicate",
             Verb::Sync => "sync",
+            Verb::Read => "read",
         })
     }
 }
@@ -133,6 +135,12 @@ pub struct OpReport {
     pub version: Option<Version>,
     /// The narration of every event during the operation (empty with the trace off).
     pub log: Vec<String>,
+    /// True when the runtime sees every node (the simulation, [`RealCluster`]): fates and
+    /// liveness are known. False for one node per process ([`Member`]): only what came back.
+    ///
+    /// [`RealCluster`]: crate::udp::RealCluster
+    /// [`Member`]: crate::udp::Member
+    pub omniscient: bool,
 }
 
 impl OpReport {
@@ -163,13 +171,24 @@ impl OpReport {
     fn names(&self, keep: impl Fn(&TargetReport) -> bool) -> Vec<&str> {
         self.targets.iter().filter(|t| keep(t)).map(|t| t.name.as_str()).collect()
     }
-    /// One line: "reached r / alive a / total t; acked: ...; timed out: ...".
+    /// One line: "reached r / alive a / total t; acked: ...; timed out: ..."; from one node's
+    /// view, "acked: ...; no answer: ...".
     pub fn summary(&self) -> String {
         let list = |v: Vec<&str>| match v.len() {
             0 => "none".to_string(),
             1..=10 => v.join(", "),
             n => format!("{} and {} more", v[..10].join(", "), n - 10),
         };
+        if !self.omniscient {
+            return format!(
+                "{} from {} ({}): acked: {}; no answer: {}",
+                self.verb,
+                self.origin,
+                self.what,
+                list(self.acked()),
+                list(self.timed_out())
+            );
+        }
         format!(
             "{} from {} ({}): reached {} / alive {} / total {}; acked: {}; timed out: {}",
             self.verb,
@@ -182,25 +201,6 @@ impl OpReport {
             list(self.timed_out())
         )
     }
-    fn log(&self) -> &[String] {
-        &self.log
-    }
-    fn tables(&self) -> Vec<Table> {
-        let mut t = Table::new(self.summary(), ["target", "up at start", "sender saw", "request", "reply"]);
-        for r in &self.targets {
-            t.row([
-                r.name.clone(),
-                yes_no(r.up_at_start).to_string(),
-                r.seen.to_string(),
-                r.request.to_string(),
-                r.reply.to_string(),
-            ]);
-        }
-        for rec in &self.updated {
-            t.note(format!("sync brought in {} = {} ({})", rec.key, rec.value, rec.version));
-        }
-        vec![t]
-    }
 }
 
 /// The narration of what a verb without a report did (crash, recover, partition, heal).
@@ -208,15 +208,6 @@ impl OpReport {
 pub struct Log {
     /// One line per event.
     pub lines: Vec<String>,
-}
-
-impl Log {
-    fn log(&self) -> &[String] {
-        &self.lines
-    }
-    fn tables(&self) -> Vec<Table> {
-        Vec::new()
-    }
 }
 
 /// A replica's state for one key.
@@ -229,6 +220,8 @@ pub enum ReplicaState {
     Stale,
     /// Down: what it holds cannot be read, so it is unknown.
     Unknown,
+    /// Did not answer a read in time: down, or a message lost (the reader cannot tell).
+    NoAnswer,
 }
 
 /// One node's row in a [`ConsistencyReport`].
@@ -264,6 +257,12 @@ pub enum Verdict {
         /// Names of the down nodes.
         down: Vec<String>,
     },
+    /// The answers agree, but some peers did not answer a read, so agreement cannot be
+    /// confirmed.
+    NoAnswer {
+        /// Names of the silent peers.
+        silent: Vec<String>,
+    },
 }
 
 /// Every node's value and version of one key, with a verdict.
@@ -280,6 +279,9 @@ pub struct ConsistencyReport {
     pub replicas: Vec<ReplicaReport>,
     /// The verdict.
     pub verdict: Verdict,
+    /// True when built from the answers to a read over the network (one node's view), false
+    /// when every store was read directly (the omniscient view).
+    pub over_network: bool,
 }
 
 impl ConsistencyReport {
@@ -289,7 +291,24 @@ impl ConsistencyReport {
         key: &str,
         replicas: impl Iterator<Item = (String, bool, Option<&'a Arc<Record>>)>,
     ) -> Self {
-        let rows: Vec<(String, bool, Option<&Arc<Record>>)> = replicas.collect();
+        Self::build(key, replicas.collect(), ReplicaState::Unknown)
+    }
+
+    /// Builds the report from what a read over the network brought back: each node's name
+    /// and its answer (None: no answer in time; Some(None): it holds no such key).
+    pub fn from_answers<'a>(
+        key: &str,
+        answers: impl Iterator<Item = (String, Option<Option<&'a Arc<Record>>>)>,
+    ) -> Self {
+        Self::build(
+            key,
+            answers.map(|(n, a)| (n, a.is_some(), a.flatten())).collect(),
+            ReplicaState::NoAnswer,
+        )
+    }
+
+    /// `silent` is what a node that cannot be read is: down (omniscient) or no answer.
+    fn build(key: &str, rows: Vec<(String, bool, Option<&Arc<Record>>)>, silent: ReplicaState) -> Self {
         let latest = rows.iter().filter(|r| r.1).filter_map(|r| r.2).map(|r| r.version).max();
         let replicas: Vec<ReplicaReport> = rows
             .into_iter()
@@ -297,7 +316,7 @@ impl ConsistencyReport {
             .map(|(i, (name, up, rec))| {
                 let rec = if up { rec } else { None };
                 let state = if !up {
-                    ReplicaState::Unknown
+                    silent
                 } else if rec.map(|r| r.version) == latest {
                     ReplicaState::Fresh
                 } else {
@@ -316,15 +335,19 @@ impl ConsistencyReport {
         let named = |s: ReplicaState| {
             replicas.iter().filter(|r| r.state == s).map(|r| r.name.clone()).collect::<Vec<_>>()
         };
-        let (stale, down) = (named(ReplicaState::Stale), named(ReplicaState::Unknown));
+        let (stale, down, quiet) =
+            (named(ReplicaState::Stale), named(ReplicaState::Unknown), named(ReplicaState::NoAnswer));
         let verdict = if !stale.is_empty() {
             Verdict::Inconsistent { stale }
         } else if !down.is_empty() {
             Verdict::Unknown { down }
+        } else if !quiet.is_empty() {
+            Verdict::NoAnswer { silent: quiet }
         } else {
             Verdict::Consistent
         };
-        ConsistencyReport { key: key.to_string(), latest, replicas, verdict }
+        let over_network = silent == ReplicaState::NoAnswer;
+        ConsistencyReport { key: key.to_string(), latest, replicas, verdict, over_network }
     }
 
     /// True only when every node is up and agrees.
@@ -334,32 +357,6 @@ impl ConsistencyReport {
     /// Names of live nodes that are behind.
     pub fn stale(&self) -> Vec<&str> {
         self.replicas.iter().filter(|r| r.state == ReplicaState::Stale).map(|r| r.name.as_str()).collect()
-    }
-    fn log(&self) -> &[String] {
-        &[]
-    }
-    fn tables(&self) -> Vec<Table> {
-        let verdict = match &self.verdict {
-            Verdict::Consistent => "CONSISTENT: every node is up and holds the same version".to_string(),
-            Verdict::Inconsistent { stale } => format!("INCONSISTENT: stale: {}", stale.join(", ")),
-            Verdict::Unknown { down } => {
-                format!("UNKNOWN: live nodes agree, but {} down and cannot be checked", down.join(", "))
-            }
-        };
-        let mut t = Table::new(
-            format!("consistency of {:?}: {verdict}", self.key),
-            ["node", "state", "value", "version", "replica"],
-        );
-        for r in &self.replicas {
-            t.row([
-                r.name.clone(),
-                up_down(r.up).to_string(),
-                r.value.clone().unwrap_or_else(|| if r.up { "(missing)".into() } else { "?".into() }),
-                r.version.map(|v| v.to_string()).unwrap_or_else(|| "-".into()),
-                format!("{:?}", r.state).to_lowercase(),
-            ]);
-        }
-        vec![t]
     }
 }
 
@@ -379,74 +376,86 @@ pub(crate) fn up_down(up: bool) -> &'static str {
     }
 }
 
-impl Status {
+impl Tabular for OpReport {
     fn log(&self) -> &[String] {
-        &[]
+        &self.log
     }
     fn tables(&self) -> Vec<Table> {
-        let mut t = Table::new(
-            format!("system status at {}: {} of {} nodes up", self.now, self.alive(), self.nodes.len()),
-            [
-                "node",
-                "state",
-                "sent",
-                "received",
-                "delivered",
-                "lost",
-                "target down",
-                "sender down",
-                "partitioned",
-                "duplicated",
-                "keys",
-            ],
-        );
-        for n in &self.nodes {
-            let c = &n.counters;
+        if !self.omniscient {
+            let mut t = Table::new(self.summary(), ["target", "this node saw"]);
+            for r in &self.targets {
+                let seen =
+                    if r.seen == SenderView::TimedOut { "no answer".to_string() } else { r.seen.to_string() };
+                t.row([r.name.clone(), seen]);
+            }
+            return vec![t];
+        }
+        let mut t = Table::new(self.summary(), ["target", "up at start", "sender saw", "request", "reply"]);
+        for r in &self.targets {
             t.row([
-                n.name.clone(),
-                up_down(n.up).to_string(),
-                c.sent.to_string(),
-                c.received.to_string(),
-                c.delivered.to_string(),
-                c.dropped_lost.to_string(),
-                c.dropped_target_down.to_string(),
-                c.dropped_sender_down.to_string(),
-                c.dropped_partitioned.to_string(),
-                c.duplicated.to_string(),
-                n.keys.to_string(),
+                r.name.clone(),
+                yes_no(r.up_at_start).to_string(),
+                r.seen.to_string(),
+                r.request.to_string(),
+                r.reply.to_string(),
             ]);
         }
-        t.note("sent, delivered, dropped (by cause) and duplicated count the messages a node sent; received counts those delivered to it.");
+        for rec in &self.updated {
+            t.note(format!("sync brought in {} = {} ({})", rec.key, rec.value, rec.version));
+        }
         vec![t]
     }
 }
 
-impl Stats {
+impl Tabular for Log {
+    fn log(&self) -> &[String] {
+        &self.lines
+    }
+    fn tables(&self) -> Vec<Table> {
+        Vec::new()
+    }
+}
+
+impl Tabular for ConsistencyReport {
     fn log(&self) -> &[String] {
         &[]
     }
     fn tables(&self) -> Vec<Table> {
-        let c = &self.total;
-        let l = &self.latency;
-        let mut t =
-            Table::new(format!("statistics at {} (seed {})", self.now, self.seed), ["figure", "value"]);
-        t.row(["operations".to_string(), self.operations.to_string()])
-            .row(["messages sent".to_string(), c.sent.to_string()])
-            .row(["duplicated by the network".to_string(), c.duplicated.to_string()])
-            .row(["delivered".to_string(), c.delivered.to_string()])
-            .row(["dropped: lost in the network".to_string(), c.dropped_lost.to_string()])
-            .row(["dropped: target down".to_string(), c.dropped_target_down.to_string()])
-            .row(["dropped: sender down".to_string(), c.dropped_sender_down.to_string()])
-            .row(["dropped: partitioned".to_string(), c.dropped_partitioned.to_string()])
-            .row(["in flight".to_string(), self.in_flight.to_string()])
-            .row(["delivery ratio".to_string(), format!("{:.4}", self.delivery_ratio())])
-            .row(["messages per operation".to_string(), format!("{:.2}", self.messages_per_operation())])
-            .row([
-                "latency min / median / p99 / max".to_string(),
-                format!("{:.3} / {:.3} / {:.3} / {:.3} ms", l.min_ms, l.median_ms, l.p99_ms, l.max_ms),
+        let verdict = match &self.verdict {
+            Verdict::Consistent if self.over_network => {
+                "CONSISTENT: every node answered with the same version".to_string()
+            }
+            Verdict::Consistent => "CONSISTENT: every node is up and holds the same version".to_string(),
+            Verdict::Inconsistent { stale } => format!("INCONSISTENT: stale: {}", stale.join(", ")),
+            Verdict::Unknown { down } => {
+                format!("UNKNOWN: live nodes agree, but {} down and cannot be checked", down.join(", "))
+            }
+            Verdict::NoAnswer { silent } => format!(
+                "UNKNOWN: the answers agree, but no answer from {} (down, or a message lost)",
+                silent.join(", ")
+            ),
+        };
+        let mut t = Table::new(
+            format!("consistency of {:?}: {verdict}", self.key),
+            ["node", "state", "value", "version", "replica"],
+        );
+        for r in &self.replicas {
+            let (state, replica) = match r.state {
+                ReplicaState::NoAnswer => ("?", "no answer"),
+                ReplicaState::Unknown => (up_down(r.up), "unknown"),
+                ReplicaState::Fresh => (up_down(r.up), "fresh"),
+                ReplicaState::Stale => (up_down(r.up), "stale"),
+            };
+            t.row([
+                r.name.clone(),
+                state.to_string(),
+                r.value.clone().unwrap_or_else(|| if r.up { "(missing)".into() } else { "?".into() }),
+                r.version.map(|v| v.to_string()).unwrap_or_else(|| "-".into()),
+                replica.to_string(),
             ]);
+        }
         vec![t]
     }
 }
 
-display_via_tables!(OpReport, ConsistencyReport, Status, Stats, Log);
+show_tables!(OpReport, ConsistencyReport, Log);

@@ -7,7 +7,9 @@
 use serde::Serialize;
 
 use crate::node::{Counters, NodeId};
-use crate::trace::Time;
+use crate::report::up_down;
+use crate::table::{show_tables, Table, Tabular};
+use crate::time::Time;
 
 /// Sub-buckets per power of two: quantiles are within 1/64 (about 1.6 %) of the true value.
 const SUB: u64 = 64;
@@ -110,7 +112,7 @@ pub struct LatencySummary {
     pub max_ms: f64,
 }
 
-/// One node's row in [`Status`] and [`Stats`].
+/// One node's row in [`SystemStatus`] and [`RunStats`].
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct NodeStatus {
     /// Its id.
@@ -121,20 +123,52 @@ pub struct NodeStatus {
     pub up: bool,
     /// Its message counters.
     pub counters: Counters,
-    /// Keys in its store.
-    pub keys: usize,
+    /// Keys in its store (None where the protocol has no key-value store).
+    pub keys: Option<usize>,
 }
 
 /// Every node's state and counters at one moment: the lesson's `get_system_status`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Status {
-    /// Virtual time of the snapshot.
+pub struct SystemStatus {
+    /// Time of the snapshot.
     pub now: Time,
-    /// One row per node.
+    /// One row per node (only the node itself when `omniscient` is false).
     pub nodes: Vec<NodeStatus>,
+    /// True when every node is seen; false for one node per process, which knows only its
+    /// own counters and what it heard from each peer.
+    pub omniscient: bool,
+    /// Messages received from each peer (one node's view only).
+    pub heard_from: Vec<(String, u64)>,
 }
 
-impl Status {
+impl SystemStatus {
+    /// One node's view: its own counters, and what it heard from each peer.
+    fn own_view(&self) -> Vec<Table> {
+        let mut tables = Vec::new();
+        for n in &self.nodes {
+            let c = &n.counters;
+            let mut t = Table::new(
+                format!("status of {} at {} (what this node can know)", n.name, self.now),
+                ["node", "sent", "received", "lost on sending", "keys"],
+            );
+            t.row([
+                n.name.clone(),
+                c.sent.to_string(),
+                c.received.to_string(),
+                c.dropped_lost.to_string(),
+                n.keys.map_or("-".to_string(), |k| k.to_string()),
+            ]);
+            tables.push(t);
+        }
+        let mut heard = Table::new("heard from each peer", ["peer", "messages received"]);
+        for (peer, count) in &self.heard_from {
+            heard.row([peer.clone(), count.to_string()]);
+        }
+        heard.note("Whether a peer is up, and what it sent or received, only that peer knows.");
+        tables.push(heard);
+        tables
+    }
+
     /// Nodes that are up.
     pub fn alive(&self) -> usize {
         self.nodes.iter().filter(|n| n.up).count()
@@ -143,7 +177,7 @@ impl Status {
 
 /// Statistics of a whole run.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Stats {
+pub struct RunStats {
     /// The seed of the run, so every figure can be reproduced.
     pub seed: u64,
     /// Virtual time when taken.
@@ -162,7 +196,7 @@ pub struct Stats {
     pub latency: LatencySummary,
 }
 
-impl Stats {
+impl RunStats {
     /// Delivered copies over sent messages plus duplicates; 1 when nothing was sent.
     pub fn delivery_ratio(&self) -> f64 {
         let out = self.total.sent + self.total.duplicated;
@@ -190,6 +224,81 @@ impl Stats {
         }
     }
 }
+
+impl Tabular for SystemStatus {
+    fn log(&self) -> &[String] {
+        &[]
+    }
+    fn tables(&self) -> Vec<Table> {
+        if !self.omniscient {
+            return self.own_view();
+        }
+        let mut t = Table::new(
+            format!("system status at {}: {} of {} nodes up", self.now, self.alive(), self.nodes.len()),
+            [
+                "node",
+                "state",
+                "sent",
+                "received",
+                "delivered",
+                "lost",
+                "target down",
+                "sender down",
+                "partitioned",
+                "duplicated",
+                "keys",
+            ],
+        );
+        for n in &self.nodes {
+            let c = &n.counters;
+            t.row([
+                n.name.clone(),
+                up_down(n.up).to_string(),
+                c.sent.to_string(),
+                c.received.to_string(),
+                c.delivered.to_string(),
+                c.dropped_lost.to_string(),
+                c.dropped_target_down.to_string(),
+                c.dropped_sender_down.to_string(),
+                c.dropped_partitioned.to_string(),
+                c.duplicated.to_string(),
+                n.keys.map_or("-".to_string(), |k| k.to_string()),
+            ]);
+        }
+        t.note("sent, delivered, dropped (by cause) and duplicated count the messages a node sent; received counts those delivered to it.");
+        vec![t]
+    }
+}
+
+impl Tabular for RunStats {
+    fn log(&self) -> &[String] {
+        &[]
+    }
+    fn tables(&self) -> Vec<Table> {
+        let c = &self.total;
+        let l = &self.latency;
+        let mut t =
+            Table::new(format!("statistics at {} (seed {})", self.now, self.seed), ["figure", "value"]);
+        t.row(["operations".to_string(), self.operations.to_string()])
+            .row(["messages sent".to_string(), c.sent.to_string()])
+            .row(["duplicated by the network".to_string(), c.duplicated.to_string()])
+            .row(["delivered".to_string(), c.delivered.to_string()])
+            .row(["dropped: lost in the network".to_string(), c.dropped_lost.to_string()])
+            .row(["dropped: target down".to_string(), c.dropped_target_down.to_string()])
+            .row(["dropped: sender down".to_string(), c.dropped_sender_down.to_string()])
+            .row(["dropped: partitioned".to_string(), c.dropped_partitioned.to_string()])
+            .row(["in flight".to_string(), self.in_flight.to_string()])
+            .row(["delivery ratio".to_string(), format!("{:.4}", self.delivery_ratio())])
+            .row(["messages per operation".to_string(), format!("{:.2}", self.messages_per_operation())])
+            .row([
+                "latency min / median / p99 / max".to_string(),
+                format!("{:.3} / {:.3} / {:.3} / {:.3} ms", l.min_ms, l.median_ms, l.p99_ms, l.max_ms),
+            ]);
+        vec![t]
+    }
+}
+
+show_tables!(SystemStatus, RunStats);
 
 #[cfg(test)]
 mod tests {

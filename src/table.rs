@@ -152,43 +152,59 @@ pub(crate) fn shown_log(log: &[String]) -> Vec<String> {
     shown
 }
 
-/// Gives a type `Display` (text) and `evcxr_display` (HTML) from a `fn tables(&self) ->
-/// Vec<Table>` and a `fn log(&self) -> &[String]` it already has.
-macro_rules! display_via_tables {
+/// A result that shows itself as a log and tables: aligned text in a terminal (each
+/// implementor's `Display` calls [`Tabular::write_text`]) and HTML under a notebook cell (its
+/// `evcxr_display` calls [`Tabular::to_html`]). Reports, statuses and statistics implement it.
+pub trait Tabular {
+    /// The narration lines shown above the tables (none by default).
+    fn log(&self) -> &[String] {
+        &[]
+    }
+    /// The tables.
+    fn tables(&self) -> Vec<Table>;
+    /// The log and tables as one HTML fragment, text escaped.
+    fn to_html(&self) -> String {
+        let mut h = String::new();
+        if !self.log().is_empty() {
+            h += "<pre class=\"distlab-log\">";
+            h += &escape(&shown_log(self.log()).join("\n"));
+            h += "</pre>";
+        }
+        for t in self.tables() {
+            h += &t.to_html();
+        }
+        h
+    }
+    /// Writes the log and tables as text.
+    fn write_text(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for line in shown_log(self.log()) {
+            writeln!(f, "{line}")?;
+        }
+        for t in self.tables() {
+            write!(f, "{t}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Gives each listed [`Tabular`] type `Display` (its text) and `evcxr_display` (its HTML under
+/// a notebook cell; evcxr looks for an inherent method of that name).
+macro_rules! show_tables {
     ($($t:ty),* $(,)?) => {$(
         impl std::fmt::Display for $t {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                for line in $crate::table::shown_log(self.log()) {
-                    writeln!(f, "{line}")?;
-                }
-                for t in self.tables() {
-                    write!(f, "{t}")?;
-                }
-                Ok(())
+                $crate::table::Tabular::write_text(self, f)
             }
         }
         impl $t {
             /// Shows the log and tables as HTML in an evcxr notebook.
             pub fn evcxr_display(&self) {
-                $crate::table::emit_html(&self.to_html());
-            }
-            /// The log and tables as one HTML fragment, text escaped.
-            pub fn to_html(&self) -> String {
-                let mut h = String::new();
-                if !self.log().is_empty() {
-                    h += "<pre class=\"distlab-log\">";
-                    h += &$crate::table::escape(&$crate::table::shown_log(self.log()).join("\n"));
-                    h += "</pre>";
-                }
-                for t in self.tables() {
-                    h += &t.to_html();
-                }
-                h
+                $crate::table::emit_html(&$crate::table::Tabular::to_html(self));
             }
         }
     )*};
 }
-pub(crate) use display_via_tables;
+pub(crate) use show_tables;
 
 #[cfg(test)]
 mod tests {

@@ -11,28 +11,9 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use crate::node::{NodeId, Record, Version};
-
-/// A point in virtual time, in microseconds since the cluster started.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize)]
-pub struct Time(pub u64);
-
-impl Time {
-    /// The time in milliseconds.
-    pub fn as_ms(self) -> f64 {
-        self.0 as f64 / 1000.0
-    }
-    /// A time from milliseconds (negative and NaN become 0).
-    pub fn from_ms(ms: f64) -> Time {
-        Time((ms * 1000.0).round().max(0.0) as u64)
-    }
-}
-
-impl fmt::Display for Time {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:.3} ms", self.as_ms())
-    }
-}
+use crate::node::{NodeId, Record};
+pub use crate::protocol::kv::Body;
+pub use crate::time::Time;
 
 /// A message's number, unique within a run; a duplicate copy keeps its original's number.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -71,62 +52,6 @@ impl DropCause {
 impl fmt::Display for DropCause {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.label())
-    }
-}
-
-/// What a message carries.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-pub enum Body {
-    /// A text message (`send`, `broadcast`, `post`).
-    Text {
-        /// The text.
-        text: String,
-    },
-    /// A write the coordinator asks a replica to apply.
-    Write {
-        /// The write.
-        record: Arc<Record>,
-    },
-    /// A reply: "I got your message".
-    Ack,
-    /// Anti-entropy: "here is what I have; send me anything newer".
-    SyncRequest {
-        /// Key and version of everything the asking node holds.
-        have: Vec<(Arc<str>, Version)>,
-    },
-    /// Anti-entropy answer: the records newer than the asker's.
-    SyncReply {
-        /// The newer records.
-        records: Vec<Arc<Record>>,
-    },
-    /// "What do you hold for this key?" (a consistency check over the network).
-    Read {
-        /// The key.
-        key: Arc<str>,
-    },
-    /// The answer to a read.
-    ReadReply {
-        /// The record, if the node holds the key.
-        record: Option<Arc<Record>>,
-    },
-}
-
-impl Body {
-    /// A short description for logs and charts.
-    pub fn summary(&self) -> String {
-        match self {
-            Body::Text { text } => text.clone(),
-            Body::Write { record } => format!("write {} = {} ({})", record.key, record.value, record.version),
-            Body::Ack => "ack".to_string(),
-            Body::SyncRequest { have } => format!("sync request ({} keys)", have.len()),
-            Body::SyncReply { records } => format!("sync reply ({} newer)", records.len()),
-            Body::Read { key } => format!("read {key}"),
-            Body::ReadReply { record: Some(r) } => {
-                format!("read reply {} = {} ({})", r.key, r.value, r.version)
-            }
-            Body::ReadReply { record: None } => "read reply (no such key)".to_string(),
-        }
     }
 }
 

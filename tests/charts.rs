@@ -87,7 +87,8 @@ fn message_counts_has_one_bar_per_node_and_series() {
 fn space_time_has_one_lane_per_node_and_one_cross_per_dropped_message() {
     let c = small_run();
     let dropped = c.stats().total.dropped() as usize;
-    assert!(dropped >= 3, "the run should drop messages: {dropped}");
+    // At least the message to the crashed node and the one across the partition, for any seed.
+    assert!(dropped >= 2, "the run should drop messages: {dropped}");
     let svg = chart::space_time(&c).svg();
     let t = texts(&svg);
     for name in ["Node-0", "Node-1", "Node-2", "Node-3"] {

@@ -5,6 +5,7 @@
 use std::path::PathBuf;
 
 use distlab::lesson::{Examples, Glossary, Lesson, Reflection, Troubleshooting, CORE_TERMS};
+use distlab::table::Tabular;
 use distlab::Error;
 
 /// A file in the temp directory with a name no other test or run uses; removed on drop.

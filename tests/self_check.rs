@@ -3,6 +3,7 @@
 //! one row per term.
 
 use distlab::lesson::{Glossary, CORE_TERMS};
+use distlab::table::Tabular;
 
 /// Wrong definitions, each with the term and a word of what it should be said to resemble.
 const MISCONCEPTIONS: [(&str, &str, &str); 35] = [

@@ -8,8 +8,10 @@ use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+use distlab::ops::OpTag;
 use distlab::prelude::*;
-use distlab::udp::{RealCluster, Wire};
+use distlab::trace::Body;
+use distlab::udp::{Member, RealCluster, Wire};
 
 fn config(nodes: usize, loss: f64) -> Config {
     Config::builder().nodes(nodes).loss(loss).seed(4).timeout_ms(300.0).build().unwrap()
@@ -21,7 +23,7 @@ fn every_message_is_delivered_dropped_or_in_flight() {
     for i in 0..400 {
         c.post(i % 4, (i + 1 + i / 4 % 3) % 4, "m").unwrap();
     }
-    let left = c.settle(3000);
+    let left = c.wait_until_quiet(3000);
     let trace = c.trace();
     let unsettled = common::unsettled(&trace);
     let s = c.stats();
@@ -47,7 +49,7 @@ fn a_crashed_node_receives_nothing_and_the_sender_sees_a_timeout() {
     for _ in 0..20 {
         c.post(1, 2, "ping").unwrap();
     }
-    c.settle(1000);
+    c.wait_until_quiet(1000);
     assert_eq!(c.status().nodes[2].counters.received, before);
     let mut down = false;
     for e in c.trace().iter() {
@@ -90,11 +92,9 @@ fn garbage_from_strangers_and_peers_is_counted_and_ignored() {
     let member_socket = UdpSocket::bind("127.0.0.1:0").unwrap();
     let member_addr = member_socket.local_addr().unwrap();
     drop(member_socket);
-    let member =
-        RealCluster::start_member(config(2, 0.0), 0, &[member_addr, us.local_addr().unwrap()]).unwrap();
+    let member = Member::start(config(2, 0.0), 0, &[member_addr, us.local_addr().unwrap()]).unwrap();
     us.send_to(b"{not json", member_addr).unwrap();
-    let wrong_receiver =
-        Wire { msg: 1, from: 1, to: 7, sent_us: 0, op: None, body: distlab::trace::Body::Ack };
+    let wrong_receiver = Wire { msg: 1, from: 1, to: 7, sent_us: 0, tag: None, body: Body::Ack.into() };
     us.send_to(&serde_json::to_vec(&wrong_receiver).unwrap(), member_addr).unwrap();
     // ...and the member still answers a well-formed request.
     let ping = Wire {
@@ -102,21 +102,22 @@ fn garbage_from_strangers_and_peers_is_counted_and_ignored() {
         from: 1,
         to: 0,
         sent_us: 0,
-        op: Some(9),
-        body: distlab::trace::Body::Text { text: "ping".into() },
+        tag: Some(OpTag { op: 9, target: 0, reply: false }),
+        body: Body::Text { text: "ping".into() }.into(),
     };
     us.send_to(&serde_json::to_vec(&ping).unwrap(), member_addr).unwrap();
     let mut buf = [0u8; 2048];
     let (n, _) = us.recv_from(&mut buf).expect("the member replies after garbage");
-    let reply: Wire = serde_json::from_slice(&buf[..n]).unwrap();
-    assert_eq!((reply.op, reply.to), (Some(9), 1));
+    let reply: Wire<Body> = serde_json::from_slice(&buf[..n]).unwrap();
+    assert_eq!((reply.tag, reply.to), (Some(OpTag { op: 9, target: 0, reply: true }), 1));
     let deadline = Instant::now() + Duration::from_secs(2);
     while c.rejected(0).unwrap().oversize == 0 && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(5));
     }
     let r = c.rejected(0).unwrap();
     assert_eq!((r.stranger, r.oversize, r.garbage), (1, 1, 0), "{r:?}");
-    assert_eq!(member.rejected(0).unwrap().garbage, 2);
+    let m = member.rejected();
+    assert_eq!((m.garbage, m.wrong_id), (1, 1), "{m:?}");
     assert!(c.send(1, 0, "still alive?").unwrap().all_acked());
     member.shutdown();
     c.shutdown();
@@ -181,16 +182,24 @@ fn the_node_binary_runs_three_processes_through_a_replicate_and_a_check() {
     let mut stdin0 = children[0].stdin.take().unwrap();
     writeln!(stdin0, "replicate config_version 1.2.3").unwrap();
     let seen = wait_for(&outputs[0], "replicate from Node-0");
-    assert!(seen.last().unwrap().contains("acked: Node-1, Node-2"), "{seen:#?}");
+    let summary = seen.last().unwrap();
+    assert!(summary.contains("acked: Node-1, Node-2; no answer: none"), "{seen:#?}");
+    assert!(!summary.contains("reached"), "a node cannot know what reached its peers: {summary}");
     writeln!(stdin0, "check config_version").unwrap();
-    wait_for(&outputs[0], "CONSISTENT: every node is up");
+    wait_for(&outputs[0], "CONSISTENT: every node answered with the same version");
     wait_for(&outputs[2], "Node-2 stored config_version = 1.2.3");
+    writeln!(stdin0, "status").unwrap();
+    let status = wait_for(&outputs[0], "heard from each peer");
+    assert!(status.iter().any(|l| l.contains("status of Node-0")), "{status:#?}");
+    assert!(!status.iter().any(|l| l.contains("nodes up")), "{status:#?}");
+    // Node-2 quits: Node-0 cannot tell that from a lost message, so it says "no answer".
+    writeln!(children[2].stdin.take().unwrap(), "quit").unwrap();
+    wait_for(&outputs[2], "Node-2 stopped");
+    writeln!(stdin0, "check config_version").unwrap();
+    let check = wait_for(&outputs[0], "no answer from Node-2");
+    assert!(!check.iter().any(|l| l.contains("DOWN")), "{check:#?}");
     writeln!(stdin0, "quit").unwrap();
-    for (i, child) in children.iter_mut().enumerate() {
-        if i > 0 {
-            writeln!(child.stdin.take().unwrap(), "quit").unwrap();
-        }
-    }
+    writeln!(children[1].stdin.take().unwrap(), "quit").unwrap();
     let deadline = Instant::now() + Duration::from_secs(10);
     for child in &mut children {
         loop {

@@ -14,7 +14,7 @@ use std::process::ExitCode;
 use std::sync::mpsc;
 use std::time::Duration;
 
-use distlab::udp::RealCluster;
+use distlab::udp::Member;
 use distlab::{Config, Error};
 
 const HELP: &str =
@@ -63,8 +63,8 @@ fn parse() -> Result<Args, String> {
 fn run(a: Args) -> Result<(), Error> {
     let config =
         Config::builder().nodes(a.peers.len()).loss(a.loss).seed(a.seed).timeout_ms(a.timeout_ms).build()?;
-    let mut node = RealCluster::start_member(config, a.id, &a.peers)?;
-    let me = node.config().name(a.id);
+    let mut node = Member::start(config, a.id, &a.peers)?;
+    let me = node.name();
     println!("{me} listening on {}; {HELP}", a.peers[a.id]);
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
@@ -92,13 +92,11 @@ fn run(a: Args) -> Result<(), Error> {
         let result = match words.as_slice() {
             [] => Ok(String::new()),
             ["quit"] | ["exit"] => break,
-            ["send", to, text @ ..] => node.send(a.id, target(to), &text.join(" ")).map(|r| r.summary()),
-            ["broadcast", text @ ..] => node.broadcast(a.id, &text.join(" ")).map(|r| r.summary()),
-            ["replicate", key, value @ ..] => {
-                node.replicate_from(a.id, key, &value.join(" ")).map(|r| r.summary())
-            }
-            ["sync"] => node.sync(a.id).map(|r| r.summary()),
-            ["check", key] => node.read_all(a.id, key).map(|r| r.to_string()),
+            ["send", to, text @ ..] => node.send(target(to), &text.join(" ")).map(|r| r.summary()),
+            ["broadcast", text @ ..] => node.broadcast(&text.join(" ")).map(|r| r.summary()),
+            ["replicate", key, value @ ..] => node.replicate(key, &value.join(" ")).map(|r| r.summary()),
+            ["sync"] => node.sync().map(|r| r.summary()),
+            ["check", key] => node.read_all(key).map(|r| r.to_string()),
             ["status"] => Ok(node.status().to_string()),
             _ => Ok(format!("unknown command {command:?}; {HELP}")),
         };

@@ -5,7 +5,7 @@ use plotters::prelude::*;
 
 use super::PALETTE;
 use crate::experiment::{Availability, LossSweep, ReachSweep};
-use crate::stats::Stats;
+use crate::stats::RunStats;
 
 pub(crate) type Area<'a> = DrawingArea<SVGBackend<'a>, Shift>;
 pub(crate) type Drawn = Result<(), String>;
@@ -63,7 +63,7 @@ pub(crate) struct Counts {
 }
 
 impl Counts {
-    pub(crate) fn from_stats(stats: &Stats) -> Counts {
+    pub(crate) fn from_stats(stats: &RunStats) -> Counts {
         let n = stats.nodes.len();
         let per = n.div_ceil(MAX_GROUPS).max(1);
         let groups: Vec<&[crate::stats::NodeStatus]> = stats.nodes.chunks(per).collect();

@@ -9,7 +9,7 @@ use crate::chart::{self, Chart};
 use crate::cluster::Cluster;
 use crate::config::{Config, Latency};
 use crate::error::{Error, Result};
-use crate::table::{display_via_tables, Table};
+use crate::table::{show_tables, Table, Tabular};
 
 /// An architecture whose availability is measured.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -200,6 +200,9 @@ impl Availability {
     pub fn chart(&self) -> Chart {
         chart::availability(self)
     }
+}
+
+impl Tabular for Availability {
     fn log(&self) -> &[String] {
         &[]
     }
@@ -223,4 +226,4 @@ impl Availability {
     }
 }
 
-display_via_tables!(Availability);
+show_tables!(Availability);

@@ -5,7 +5,7 @@ use serde::Serialize;
 use crate::cluster::Cluster;
 use crate::config::Config;
 use crate::error::{Error, Result};
-use crate::table::{display_via_tables, Table};
+use crate::table::{show_tables, Table, Tabular};
 
 /// Largest cluster [`growth`] builds.
 pub const MAX_GROWTH_NODES: usize = 256;
@@ -84,6 +84,9 @@ impl Growth {
             _ => None,
         }
     }
+}
+
+impl Tabular for Growth {
     fn log(&self) -> &[String] {
         &[]
     }
@@ -104,4 +107,4 @@ impl Growth {
     }
 }
 
-display_via_tables!(Growth);
+show_tables!(Growth);

@@ -6,7 +6,7 @@ use super::{check_rates, check_runs};
 use crate::cluster::Cluster;
 use crate::config::Config;
 use crate::error::Result;
-use crate::table::{display_via_tables, Table};
+use crate::table::{show_tables, Table, Tabular};
 
 /// The answers [`LossLatency::arrival_trend`] picks from: how the messages that arrive
 /// change from the lowest loss rate to the highest.
@@ -143,7 +143,9 @@ impl LossLatency {
             rate(b.loss),
         )
     }
+}
 
+impl Tabular for LossLatency {
     fn log(&self) -> &[String] {
         &[]
     }
@@ -180,4 +182,4 @@ impl LossLatency {
     }
 }
 
-display_via_tables!(LossLatency);
+show_tables!(LossLatency);

@@ -19,8 +19,8 @@ use crate::chart::{self, Chart};
 use crate::cluster::Cluster;
 use crate::config::{Config, ConfigBuilder};
 use crate::error::{Error, Result};
-use crate::stats::Stats;
-use crate::table::{display_via_tables, Table};
+use crate::stats::RunStats;
+use crate::table::{show_tables, Table, Tabular};
 
 mod availability;
 mod growth;
@@ -171,26 +171,6 @@ impl LossSweep {
     pub fn chart(&self) -> Chart {
         chart::failure_sweep(self)
     }
-    fn log(&self) -> &[String] {
-        &[]
-    }
-    fn tables(&self) -> Vec<Table> {
-        let mut t = Table::new(
-            format!("loss sweep: {} nodes, seeds from {}", self.nodes, self.seed),
-            ["configured loss", "runs", "messages/run", "observed mean", "min", "max"],
-        );
-        for r in &self.rows {
-            t.row([
-                format!("{:.3}", r.loss),
-                r.seeds.to_string(),
-                r.messages.to_string(),
-                format!("{:.4}", r.mean),
-                format!("{:.4}", r.min),
-                format!("{:.4}", r.max),
-            ]);
-        }
-        vec![t]
-    }
 }
 
 /// One loss rate of a [`ReachSweep`].
@@ -252,25 +232,6 @@ impl ReachSweep {
     pub fn chart(&self) -> Chart {
         chart::broadcast_reach(self)
     }
-    fn log(&self) -> &[String] {
-        &[]
-    }
-    fn tables(&self) -> Vec<Table> {
-        let mut t = Table::new(
-            format!("broadcast to {} nodes: chance that every target gets it", self.targets),
-            ["loss", "broadcasts", "reached all", "observed", "expected (1-p)^k"],
-        );
-        for r in &self.rows {
-            t.row([
-                format!("{:.3}", r.loss),
-                r.trials.to_string(),
-                r.all_reached.to_string(),
-                format!("{:.4}", r.observed),
-                format!("{:.4}", r.expected),
-            ]);
-        }
-        vec![t]
-    }
 }
 
 /// The same workload on the same seed, once as configured and once with one change.
@@ -281,9 +242,9 @@ pub struct Comparison {
     /// What B is (the changed parameters).
     pub label_b: String,
     /// Statistics of A.
-    pub a: Stats,
+    pub a: RunStats,
     /// Statistics of B.
-    pub b: Stats,
+    pub b: RunStats,
     /// A's message-count chart.
     pub chart_a: Chart,
     /// B's message-count chart.
@@ -311,7 +272,7 @@ pub fn compare(
     workload: impl Fn(&mut Cluster) -> Result<()>,
 ) -> Result<Comparison> {
     let changed = change(config.to_builder()).build()?;
-    let run = |cfg: &Config| -> Result<Stats> {
+    let run = |cfg: &Config| -> Result<RunStats> {
         let mut c = Cluster::new(cfg.clone());
         workload(&mut c)?;
         Ok(c.stats())
@@ -329,30 +290,9 @@ pub fn compare(
     })
 }
 
-/// The fields of `b` that differ from `a`, as "field value" pairs.
+/// What `b` changes from `a`, or "as configured".
 fn config_diff(a: &Config, b: &Config) -> String {
-    let mut d = Vec::new();
-    if a.nodes() != b.nodes() {
-        d.push(format!("nodes {}", b.nodes()));
-    }
-    if a.latency() != b.latency() {
-        d.push(format!("latency {}", b.latency()));
-    }
-    if a.loss() != b.loss() {
-        d.push(format!("loss {}", b.loss()));
-    }
-    if a.duplication() != b.duplication() {
-        d.push(format!("duplication {}", b.duplication()));
-    }
-    if a.durable() != b.durable() {
-        d.push(format!("durable {}", b.durable()));
-    }
-    if a.timeout_ms() != b.timeout_ms() {
-        d.push(format!("timeout {} ms", b.timeout_ms()));
-    }
-    if a.seed() != b.seed() {
-        d.push(format!("seed {}", b.seed()));
-    }
+    let d = a.differences(b);
     if d.is_empty() {
         "as configured".to_string()
     } else {
@@ -361,6 +301,72 @@ fn config_diff(a: &Config, b: &Config) -> String {
 }
 
 impl Comparison {
+    /// Shows the comparison in an evcxr notebook.
+    pub fn evcxr_display(&self) {
+        crate::table::emit_html(&self.to_html());
+    }
+}
+
+impl std::fmt::Display for Comparison {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.write_text(f)
+    }
+}
+
+impl Tabular for LossSweep {
+    fn log(&self) -> &[String] {
+        &[]
+    }
+    fn tables(&self) -> Vec<Table> {
+        let mut t = Table::new(
+            format!("loss sweep: {} nodes, seeds from {}", self.nodes, self.seed),
+            ["configured loss", "runs", "messages/run", "observed mean", "min", "max"],
+        );
+        for r in &self.rows {
+            t.row([
+                format!("{:.3}", r.loss),
+                r.seeds.to_string(),
+                r.messages.to_string(),
+                format!("{:.4}", r.mean),
+                format!("{:.4}", r.min),
+                format!("{:.4}", r.max),
+            ]);
+        }
+        vec![t]
+    }
+}
+
+impl Tabular for ReachSweep {
+    fn log(&self) -> &[String] {
+        &[]
+    }
+    fn tables(&self) -> Vec<Table> {
+        let mut t = Table::new(
+            format!("broadcast to {} nodes: chance that every target gets it", self.targets),
+            ["loss", "broadcasts", "reached all", "observed", "expected (1-p)^k"],
+        );
+        for r in &self.rows {
+            t.row([
+                format!("{:.3}", r.loss),
+                r.trials.to_string(),
+                r.all_reached.to_string(),
+                format!("{:.4}", r.observed),
+                format!("{:.4}", r.expected),
+            ]);
+        }
+        vec![t]
+    }
+}
+
+impl Tabular for Comparison {
+    /// The table and both charts side by side.
+    fn to_html(&self) -> String {
+        let mut h: String = self.tables().iter().map(Table::to_html).collect();
+        h += "<div style=\"display:flex;flex-wrap:wrap;gap:8px\">";
+        h += &self.chart_a.to_html();
+        h += &self.chart_b.to_html();
+        h + "</div>"
+    }
     fn tables(&self) -> Vec<Table> {
         let mut t = Table::new(
             format!("A/B on seed {}: A = {}, B = {}", self.a.seed, self.label_a, self.label_b),
@@ -384,27 +390,6 @@ impl Comparison {
         row("p99 latency (ms)", a.latency.p99_ms, b.latency.p99_ms, 3);
         vec![t]
     }
-    /// The table and both charts side by side, as HTML.
-    pub fn to_html(&self) -> String {
-        let mut h: String = self.tables().iter().map(Table::to_html).collect();
-        h += "<div style=\"display:flex;flex-wrap:wrap;gap:8px\">";
-        h += &self.chart_a.to_html();
-        h += &self.chart_b.to_html();
-        h + "</div>"
-    }
-    /// Shows the comparison in an evcxr notebook.
-    pub fn evcxr_display(&self) {
-        crate::table::emit_html(&self.to_html());
-    }
 }
 
-impl std::fmt::Display for Comparison {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        for t in self.tables() {
-            write!(f, "{t}")?;
-        }
-        Ok(())
-    }
-}
-
-display_via_tables!(LossSweep, ReachSweep);
+show_tables!(LossSweep, ReachSweep);

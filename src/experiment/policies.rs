@@ -6,7 +6,7 @@ use crate::cluster::Cluster;
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::report::SenderView;
-use crate::table::{display_via_tables, Table};
+use crate::table::{show_tables, Table, Tabular};
 use crate::trace::{EventKind, Time};
 
 /// Most writes per situation in [`write_policies`] (the run keeps its trace).
@@ -214,6 +214,9 @@ impl WritePolicies {
     pub fn row(&self, policy: WritePolicy, one_down: bool) -> Option<&PolicyRow> {
         self.rows.iter().find(|r| r.policy == policy && r.down.is_some() == one_down)
     }
+}
+
+impl Tabular for WritePolicies {
     fn log(&self) -> &[String] {
         &[]
     }
@@ -255,4 +258,4 @@ impl WritePolicies {
     }
 }
 
-display_via_tables!(WritePolicies);
+show_tables!(WritePolicies);

@@ -6,7 +6,7 @@ use crate::cluster::Cluster;
 use crate::error::{Error, Result};
 use crate::node::Version;
 use crate::report::{OpReport, Verb};
-use crate::table::{display_via_tables, Table};
+use crate::table::{show_tables, Table, Tabular};
 
 /// One of the writes [`survivor`] judges.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -158,7 +158,9 @@ impl Survivor {
     pub fn rule(&self) -> &str {
         self.lines.last().and_then(|l| l.strip_prefix("rule: ")).unwrap_or("")
     }
+}
 
+impl Tabular for Survivor {
     fn log(&self) -> &[String] {
         &self.lines
     }
@@ -167,4 +169,4 @@ impl Survivor {
     }
 }
 
-display_via_tables!(Survivor);
+show_tables!(Survivor);

@@ -3,7 +3,7 @@
 use crate::cluster::Cluster;
 use crate::config::Config;
 use crate::error::{Error, Result};
-use crate::stats::Stats;
+use crate::stats::RunStats;
 
 /// Sends `messages` one-way messages, one per virtual millisecond, from node `i % n` to node
 /// `(i + 1) % n`, on a fresh cluster built from `config` with the trace off, runs it to the
@@ -21,7 +21,7 @@ use crate::stats::Stats;
 /// assert_eq!(a.total.sent, 1000);
 /// # Ok::<(), distlab::Error>(())
 /// ```
-pub fn ticks(config: &Config, messages: u64) -> Result<Stats> {
+pub fn ticks(config: &Config, messages: u64) -> Result<RunStats> {
     if !(1..=10_000_000).contains(&messages) {
         return Err(Error::argument("messages", messages, "1 to 10000000"));
     }

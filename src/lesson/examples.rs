@@ -8,7 +8,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 
 use super::{blank, builtin, list, load, norm, DataFile};
 use crate::error::{Error, Result};
-use crate::table::{display_via_tables, Table};
+use crate::table::{show_tables, Table, Tabular};
 
 /// One part of an everyday example.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -88,21 +88,6 @@ impl Example {
         }
         None
     }
-    fn log(&self) -> &[String] {
-        &[]
-    }
-    fn tables(&self) -> Vec<Table> {
-        let mut nodes =
-            Table::new(format!("{} ({}): {}", self.name, self.architecture, self.summary), ["node", "role"]);
-        for n in &self.nodes {
-            nodes.row([&n.name, &n.role]);
-        }
-        let mut links = Table::new(format!("{}: who talks to whom", self.name), ["node", "talks to"]);
-        for [a, b] in &self.links {
-            links.row([a, b]);
-        }
-        vec![nodes, links]
-    }
 }
 
 /// The everyday examples of the lesson (`data/examples.json`).
@@ -163,12 +148,6 @@ impl Examples {
         t.note("Show one example's parts and links with examples.get(\"Web browsing\")?");
         t
     }
-    fn log(&self) -> &[String] {
-        &[]
-    }
-    fn tables(&self) -> Vec<Table> {
-        vec![self.table()]
-    }
 }
 
 /// A question learners often ask, with its answer.
@@ -222,6 +201,27 @@ impl Troubleshooting {
         }
         t
     }
+}
+
+impl Tabular for Example {
+    fn log(&self) -> &[String] {
+        &[]
+    }
+    fn tables(&self) -> Vec<Table> {
+        let mut nodes =
+            Table::new(format!("{} ({}): {}", self.name, self.architecture, self.summary), ["node", "role"]);
+        for n in &self.nodes {
+            nodes.row([&n.name, &n.role]);
+        }
+        let mut links = Table::new(format!("{}: who talks to whom", self.name), ["node", "talks to"]);
+        for [a, b] in &self.links {
+            links.row([a, b]);
+        }
+        vec![nodes, links]
+    }
+}
+
+impl Tabular for Examples {
     fn log(&self) -> &[String] {
         &[]
     }
@@ -230,4 +230,13 @@ impl Troubleshooting {
     }
 }
 
-display_via_tables!(Example, Examples, Troubleshooting);
+impl Tabular for Troubleshooting {
+    fn log(&self) -> &[String] {
+        &[]
+    }
+    fn tables(&self) -> Vec<Table> {
+        vec![self.table()]
+    }
+}
+
+show_tables!(Example, Examples, Troubleshooting);

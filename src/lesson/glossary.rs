@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::pitfall::{clauses, Flag, Pitfall};
 use super::{blank, builtin, list, load, norm, DataFile, CORE_TERMS};
 use crate::error::{Error, Result};
-use crate::table::{display_via_tables, Table};
+use crate::table::{show_tables, Table, Tabular};
 
 /// One key idea of a core term, and the words that show a definition touches it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -219,13 +219,6 @@ impl Glossary {
         t.note("Self-check a core term with glossary.check(\"Scalability\", \"your definition\")?, all five with glossary.review([...])?");
         t
     }
-
-    fn log(&self) -> &[String] {
-        &[]
-    }
-    fn tables(&self) -> Vec<Table> {
-        vec![self.table()]
-    }
 }
 
 /// The outcome of [`Glossary::check`]: which key ideas a learner's definition covers, and
@@ -275,7 +268,18 @@ impl SelfCheck {
             "not yet"
         }
     }
+}
 
+impl Tabular for Glossary {
+    fn log(&self) -> &[String] {
+        &[]
+    }
+    fn tables(&self) -> Vec<Table> {
+        vec![self.table()]
+    }
+}
+
+impl Tabular for SelfCheck {
     fn log(&self) -> &[String] {
         &[]
     }
@@ -320,4 +324,4 @@ impl SelfCheck {
     }
 }
 
-display_via_tables!(Glossary, SelfCheck);
+show_tables!(Glossary, SelfCheck);

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use super::insights::{Ants, BridgeRow, KeyInsight};
 use super::{blank, builtin, list, load, range, DataFile};
 use crate::error::{Error, Result};
-use crate::table::{display_via_tables, Table};
+use crate::table::{show_tables, Table, Tabular};
 
 /// One block of the study plan.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -287,6 +287,9 @@ impl Lesson {
         t.note("Tick criteria by number: lesson.checklist(&[1, 2, 3])?");
         t
     }
+}
+
+impl Tabular for Lesson {
     fn log(&self) -> &[String] {
         &[]
     }
@@ -295,4 +298,4 @@ impl Lesson {
     }
 }
 
-display_via_tables!(Lesson);
+show_tables!(Lesson);

@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{blank, builtin, load, norm, DataFile};
 use crate::error::Result;
-use crate::table::{display_via_tables, Table};
+use crate::table::{show_tables, Table, Tabular};
 
 /// Most choices a question may have (letters a to h).
 const MAX_CHOICES: usize = 8;
@@ -198,7 +198,9 @@ impl Quiz {
         }
         t
     }
+}
 
+impl Tabular for Quiz {
     fn log(&self) -> &[String] {
         &[]
     }
@@ -207,7 +209,7 @@ impl Quiz {
     }
 }
 
-display_via_tables!(Quiz);
+show_tables!(Quiz);
 
 #[cfg(test)]
 mod tests {

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{blank, builtin, load, range, DataFile};
 use crate::error::{Error, Result};
-use crate::table::{display_via_tables, Table};
+use crate::table::{show_tables, Table, Tabular};
 
 /// The open writing prompt about the distributed systems a learner uses every day.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -123,6 +123,9 @@ impl Reflection {
         }
         t
     }
+}
+
+impl Tabular for Reflection {
     fn log(&self) -> &[String] {
         &[]
     }
@@ -131,4 +134,4 @@ impl Reflection {
     }
 }
 
-display_via_tables!(Reflection);
+show_tables!(Reflection);

@@ -1,0 +1,274 @@
+//! Operation bookkeeping, written once for both runtimes.
+//!
+//! A verb opens an operation at its origin node. Each message sent while handling the request
+//! is a request to one *target*; the runtime tags it with an [`OpTag`] (operation, target,
+//! request or reply), and a reply carries the same tag back. Tags travel with the message (in
+//! the simulated queue, in the datagram on sockets), so each message's fate is recorded in the
+//! [`Book`] the moment it is settled: delivered, or dropped with its cause. Nothing is
+//! reconstructed from the trace afterwards, so reports are right with the trace off.
+//!
+//! The sender's view is kept apart: a target is *replied* only when its reply reaches the
+//! node that sent the request, and *timed out* when the timeout comes first.
+
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use crate::node::{NodeId, Record, Version};
+use crate::report::{Fate, OpReport, SenderView, TargetReport, Verb};
+use crate::time::Time;
+
+/// Which operation a message belongs to, which target it is for, and whether it is the
+/// request or the reply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OpTag {
+    /// The operation's number.
+    pub op: u32,
+    /// The target's index in the operation.
+    pub target: u32,
+    /// True for the reply.
+    pub reply: bool,
+}
+
+#[derive(Debug, Clone)]
+struct Target<M> {
+    /// The node that sent the request (the operation's origin, unless a handler forwarded).
+    from: NodeId,
+    node: NodeId,
+    up_at_start: bool,
+    seen: SenderView,
+    request: Fate,
+    reply: Fate,
+    answer: Option<Arc<M>>,
+}
+
+#[derive(Debug, Clone)]
+struct Op<M> {
+    verb: Verb,
+    origin: NodeId,
+    what: String,
+    started: Time,
+    finished: Time,
+    targets: Vec<Target<M>>,
+    waiting: usize,
+    first_event: usize,
+    updated: Vec<Arc<Record>>,
+    version: Option<Version>,
+}
+
+/// Every operation of a run and what became of its messages.
+#[derive(Debug, Clone)]
+pub(crate) struct Book<M> {
+    ops: Vec<Op<M>>,
+}
+
+impl<M> Default for Book<M> {
+    fn default() -> Self {
+        Book { ops: Vec::new() }
+    }
+}
+
+impl<M> Book<M> {
+    /// Opens an operation; `first_event` is the trace position its log starts at.
+    pub(crate) fn open(&mut self, verb: Verb, origin: NodeId, now: Time, first_event: usize) -> u32 {
+        self.ops.push(Op {
+            verb,
+            origin,
+            what: String::new(),
+            started: now,
+            finished: now,
+            targets: Vec::new(),
+            waiting: 0,
+            first_event,
+            updated: Vec::new(),
+            version: None,
+        });
+        (self.ops.len() - 1) as u32
+    }
+
+    /// Sets what the operation sent, in words (for its report).
+    pub(crate) fn describe(&mut self, op: u32, what: String) {
+        if let Some(o) = self.ops.get_mut(op as usize) {
+            o.what = what;
+        }
+    }
+
+    /// A new target: `from` sends a request to `node`. Returns the request's tag.
+    pub(crate) fn add_target(&mut self, op: u32, from: NodeId, node: NodeId, up: bool) -> Option<OpTag> {
+        let o = self.ops.get_mut(op as usize)?;
+        o.targets.push(Target {
+            from,
+            node,
+            up_at_start: up,
+            seen: SenderView::Waiting,
+            request: Fate::InFlight,
+            reply: Fate::NotSent,
+            answer: None,
+        });
+        o.waiting += 1;
+        Some(OpTag { op, target: (o.targets.len() - 1) as u32, reply: false })
+    }
+
+    fn target(&mut self, tag: OpTag) -> Option<&mut Target<M>> {
+        self.ops.get_mut(tag.op as usize)?.targets.get_mut(tag.target as usize)
+    }
+
+    /// Whether a message from `from` to `to` may carry `tag`: the operation and target exist,
+    /// and a request goes from the requester to the target, a reply the other way. A tag
+    /// that fails this is forged (or from another run) and the message is refused.
+    pub(crate) fn fits(&self, tag: OpTag, from: NodeId, to: NodeId) -> bool {
+        let Some(t) = self.ops.get(tag.op as usize).and_then(|o| o.targets.get(tag.target as usize)) else {
+            return false;
+        };
+        if tag.reply {
+            (from, to) == (t.node, t.from)
+        } else {
+            (from, to) == (t.from, t.node)
+        }
+    }
+
+    /// The tag of an answer to a message tagged `tag` (None for an answer to a reply).
+    pub(crate) fn reply_tag(&mut self, tag: OpTag) -> Option<OpTag> {
+        if tag.reply {
+            return None;
+        }
+        let t = self.target(tag)?;
+        if t.reply == Fate::NotSent {
+            t.reply = Fate::InFlight;
+        }
+        Some(OpTag { reply: true, ..tag })
+    }
+
+    /// Records a message's fate as it is settled. A delivery wins over a drop, so a delivered
+    /// duplicate of a lost message counts as delivered.
+    pub(crate) fn settle(&mut self, tag: OpTag, fate: Fate) {
+        let Some(t) = self.target(tag) else { return };
+        let slot = if tag.reply { &mut t.reply } else { &mut t.request };
+        if !matches!(slot, Fate::Delivered { .. }) {
+            *slot = fate;
+        }
+    }
+
+    /// A reply reached the requester at `now`: the sender's view turns to "replied". True
+    /// when this was the first answer of that target.
+    pub(crate) fn replied(&mut self, tag: OpTag, now: Time, answer: &Arc<M>) -> bool {
+        let Some(o) = self.ops.get_mut(tag.op as usize) else { return false };
+        let started = o.started;
+        let Some(t) = o.targets.get_mut(tag.target as usize) else { return false };
+        if t.seen != SenderView::Waiting {
+            return false;
+        }
+        t.seen = SenderView::Replied { rtt: now.since(started) };
+        t.answer = Some(answer.clone());
+        o.waiting -= 1;
+        o.finished = now;
+        true
+    }
+
+    /// The timeout of a target came: (requester, target) when it was still waiting.
+    pub(crate) fn timed_out(&mut self, op: u32, target: u32, now: Time) -> Option<(NodeId, NodeId)> {
+        let o = self.ops.get_mut(op as usize)?;
+        let t = o.targets.get_mut(target as usize)?;
+        if t.seen != SenderView::Waiting {
+            return None;
+        }
+        t.seen = SenderView::TimedOut;
+        o.waiting -= 1;
+        o.finished = now;
+        Some((t.from, t.node))
+    }
+
+    /// Targets still waiting: (target index, requester, target).
+    pub(crate) fn waiting_targets(&self, op: u32) -> Vec<(u32, NodeId, NodeId)> {
+        self.ops.get(op as usize).map_or(Vec::new(), |o| {
+            o.targets
+                .iter()
+                .enumerate()
+                .filter(|(_, t)| t.seen == SenderView::Waiting)
+                .map(|(i, t)| (i as u32, t.from, t.node))
+                .collect()
+        })
+    }
+
+    /// A handler finished the operation: it waits for nobody any more.
+    pub(crate) fn finish(&mut self, op: u32, now: Time) {
+        if let Some(o) = self.ops.get_mut(op as usize) {
+            if o.waiting > 0 {
+                o.waiting = 0;
+                o.finished = now;
+            }
+        }
+    }
+
+    /// Replies and timeouts still to come.
+    pub(crate) fn waiting(&self, op: u32) -> usize {
+        self.ops.get(op as usize).map_or(0, |o| o.waiting)
+    }
+
+    /// `node` stored `record` while handling a message of `op`: at the origin while starting
+    /// the operation it is the version the operation writes; at the origin from a reply it is
+    /// a record the operation brought in (a sync).
+    pub(crate) fn stored(&mut self, op: u32, node: NodeId, record: &Arc<Record>, from_reply: bool) {
+        let Some(o) = self.ops.get_mut(op as usize) else { return };
+        if node != o.origin {
+            return;
+        }
+        if from_reply {
+            o.updated.push(record.clone());
+        } else if o.version.is_none() {
+            o.version = Some(record.version);
+        }
+    }
+
+    /// The version the operation wrote at its origin, if any.
+    pub(crate) fn version(&self, op: u32) -> Option<Version> {
+        self.ops.get(op as usize)?.version
+    }
+
+    /// Each target and its first answer (None: no answer).
+    pub(crate) fn answers(&self, op: u32) -> Vec<(NodeId, Option<Arc<M>>)> {
+        self.ops
+            .get(op as usize)
+            .map_or(Vec::new(), |o| o.targets.iter().map(|t| (t.node, t.answer.clone())).collect())
+    }
+
+    /// Where the operation's log starts in the trace, and when it ended.
+    pub(crate) fn span(&self, op: u32) -> Option<(usize, Time)> {
+        self.ops.get(op as usize).map(|o| (o.first_event, o.finished))
+    }
+
+    /// The report: the sender's view beside each message's fate. `omniscient` is false where
+    /// the runtime sees only one node (then fates and liveness are not shown).
+    pub(crate) fn report(
+        &self,
+        op: u32,
+        name: impl Fn(NodeId) -> String,
+        log: Vec<String>,
+        omniscient: bool,
+    ) -> OpReport {
+        let o = &self.ops[op as usize];
+        OpReport {
+            verb: o.verb,
+            origin: name(o.origin),
+            what: o.what.clone(),
+            started: o.started,
+            finished: o.finished,
+            targets: o
+                .targets
+                .iter()
+                .map(|t| TargetReport {
+                    id: t.node,
+                    name: name(t.node),
+                    up_at_start: t.up_at_start,
+                    seen: t.seen,
+                    request: t.request,
+                    reply: t.reply,
+                })
+                .collect(),
+            updated: o.updated.clone(),
+            version: o.version,
+            log,
+            omniscient,
+        }
+    }
+}

@@ -1,0 +1,212 @@
+//! The built-in protocol: a replicated key-value store, written once for both runtimes.
+//!
+//! - `send` / `broadcast`: a text message; a node acknowledges one that belongs to an
+//!   operation (a one-way `post` gets no ack).
+//! - `replicate`: the coordinator stores a new version and sends it to every peer; a replica
+//!   applies it if it is newer than what it holds, and acknowledges either way.
+//! - `sync` (anti-entropy): the node sends the key and version of everything it holds; each
+//!   peer answers with its newer records, which the node applies.
+//! - `read`: a peer answers with what it holds for a key.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use crate::node::{NodeId, Record, Version};
+use crate::protocol::{Context, Out, Protocol};
+
+/// What a message of the built-in protocol carries.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Body {
+    /// A text message (`send`, `broadcast`, `post`).
+    Text {
+        /// The text.
+        text: String,
+    },
+    /// A write the coordinator asks a replica to apply.
+    Write {
+        /// The write.
+        record: Arc<Record>,
+    },
+    /// A reply: "I got your message".
+    Ack,
+    /// Anti-entropy: "here is what I have; send me anything newer".
+    SyncRequest {
+        /// Key and version of everything the asking node holds.
+        have: Vec<(Arc<str>, Version)>,
+    },
+    /// Anti-entropy answer: the records newer than the asker's.
+    SyncReply {
+        /// The newer records.
+        records: Vec<Arc<Record>>,
+    },
+    /// "What do you hold for this key?" (a consistency check over the network).
+    Read {
+        /// The key.
+        key: Arc<str>,
+    },
+    /// The answer to a read.
+    ReadReply {
+        /// The record, if the node holds the key.
+        record: Option<Arc<Record>>,
+    },
+}
+
+impl Body {
+    /// A short description for logs and charts.
+    pub fn summary(&self) -> String {
+        match self {
+            Body::Text { text } => text.clone(),
+            Body::Write { record } => format!("write {} = {} ({})", record.key, record.value, record.version),
+            Body::Ack => "ack".to_string(),
+            Body::SyncRequest { have } => format!("sync request ({} keys)", have.len()),
+            Body::SyncReply { records } => format!("sync reply ({} newer)", records.len()),
+            Body::Read { key } => format!("read {key}"),
+            Body::ReadReply { record: Some(r) } => {
+                format!("read reply {} = {} ({})", r.key, r.value, r.version)
+            }
+            Body::ReadReply { record: None } => "read reply (no such key)".to_string(),
+        }
+    }
+}
+
+/// One node's store: the newest record of each key.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Replica {
+    /// Key to record.
+    pub store: BTreeMap<Arc<str>, Arc<Record>>,
+}
+
+impl Replica {
+    /// Applies a write if it is newer than what the node holds; true when it did.
+    pub fn apply(&mut self, record: &Arc<Record>) -> bool {
+        match self.store.get(&record.key) {
+            Some(cur) if cur.version >= record.version => false,
+            _ => {
+                self.store.insert(record.key.clone(), record.clone());
+                true
+            }
+        }
+    }
+    /// The record held for `key`.
+    pub fn get(&self, key: &str) -> Option<&Arc<Record>> {
+        self.store.get(key)
+    }
+    /// Records newer than the versions in `have` (or missing from it).
+    fn newer_than(&self, have: &[(Arc<str>, Version)]) -> Vec<Arc<Record>> {
+        let theirs: BTreeMap<&str, Version> = have.iter().map(|(k, v)| (&**k, *v)).collect();
+        self.store.values().filter(|r| theirs.get(&*r.key).is_none_or(|v| *v < r.version)).cloned().collect()
+    }
+}
+
+/// What a verb asks the node that starts the operation to do.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Request {
+    /// Send a text to one node.
+    Send {
+        /// The receiver.
+        to: NodeId,
+        /// The text.
+        text: String,
+    },
+    /// Send a text to every other node.
+    Broadcast {
+        /// The text.
+        text: String,
+    },
+    /// Store a new version of `key` and send it to every other node.
+    Replicate {
+        /// The key.
+        key: String,
+        /// The value.
+        value: String,
+    },
+    /// Ask every other node for newer versions.
+    Sync,
+    /// Ask every other node what it holds for `key`.
+    Read {
+        /// The key.
+        key: String,
+    },
+}
+
+/// The replicated key-value store (see the module docs).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct KvStore;
+
+impl Protocol for KvStore {
+    type State = Replica;
+    type Msg = Body;
+    type Request = Request;
+
+    fn on_request(&self, node: &Context, state: &mut Replica, request: &Request, out: &mut Out<Body>) {
+        let to_peers = |out: &mut Out<Body>, body: Body| {
+            let body = Arc::new(body);
+            node.peers().for_each(|p| out.send(p, body.clone()));
+        };
+        match request {
+            Request::Send { to, text } => out.send(*to, Body::Text { text: text.clone() }),
+            Request::Broadcast { text } => to_peers(out, Body::Text { text: text.clone() }),
+            Request::Replicate { key, value } => {
+                let counter = state.get(key).map_or(0, |r| r.version.counter) + 1;
+                let record = Arc::new(Record {
+                    key: key.as_str().into(),
+                    value: value.as_str().into(),
+                    version: Version { counter, writer: node.me },
+                });
+                if state.apply(&record) {
+                    out.stored(record.clone());
+                }
+                to_peers(out, Body::Write { record });
+            }
+            Request::Sync => {
+                let have = state.store.values().map(|r| (r.key.clone(), r.version)).collect();
+                to_peers(out, Body::SyncRequest { have });
+            }
+            Request::Read { key } => to_peers(out, Body::Read { key: key.as_str().into() }),
+        }
+    }
+
+    fn on_message(
+        &self,
+        node: &Context,
+        state: &mut Replica,
+        _from: NodeId,
+        msg: &Body,
+        out: &mut Out<Body>,
+    ) {
+        match msg {
+            Body::Text { .. } => {
+                if node.in_operation {
+                    out.reply(Body::Ack);
+                }
+            }
+            Body::Write { record } => {
+                if state.apply(record) {
+                    out.stored(record.clone());
+                }
+                out.reply(Body::Ack);
+            }
+            Body::SyncRequest { have } => out.reply(Body::SyncReply { records: state.newer_than(have) }),
+            Body::SyncReply { records } => {
+                for r in records {
+                    if state.apply(r) {
+                        out.stored(r.clone());
+                    }
+                }
+            }
+            Body::Read { key } => out.reply(Body::ReadReply { record: state.get(key).cloned() }),
+            Body::Ack | Body::ReadReply { .. } => {}
+        }
+    }
+
+    fn describe(&self, msg: &Body) -> String {
+        msg.summary()
+    }
+
+    fn trace_body(&self, msg: &Arc<Body>) -> Arc<Body> {
+        msg.clone()
+    }
+}

@@ -1,0 +1,169 @@
+//! What a node does, apart from how messages move: the [`Protocol`] trait.
+//!
+//! A protocol is per-node state and handlers. Handlers do no I/O: they read and change the
+//! node's state and write what they want done into an [`Out`] buffer (send to a peer, reply,
+//! set a timer, say what they stored, finish the operation). A runtime carries the effects
+//! out. The simulated [`Cluster`](crate::Cluster) (virtual time) and
+//! [`RealCluster`](crate::udp::RealCluster) (UDP sockets) run the same handlers, so a protocol
+//! is written once and behaves the same on both; only timing differs. This is stateright's
+//! actor pattern (`Actor` handlers writing into `Out`).
+//!
+//! **Operations.** A verb (`send`, `broadcast`, `replicate`, `sync`, ...) starts an operation
+//! at one node with a [`Protocol::Request`]. Every message sent while handling it is a request
+//! to a target of the operation, and every message sent while handling a message that belongs
+//! to an operation belongs to it too; [`Out::reply`] answers the message being handled. The
+//! runtime tags the messages and records what became of each one as it happens
+//! ([`crate::ops`]), so an [`OpReport`](crate::report::OpReport) works for any protocol.
+//!
+//! The built-in protocol is [`kv::KvStore`]: text messages with acks, broadcast,
+//! replication with versions, anti-entropy sync and reads.
+
+pub mod kv;
+
+use std::fmt;
+use std::sync::Arc;
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use crate::node::{NodeId, Record};
+use crate::time::Time;
+use crate::trace::Body;
+
+/// A node's behaviour: its state, its messages and its handlers.
+pub trait Protocol: Clone + fmt::Debug + Send + Sync + 'static {
+    /// What one node keeps.
+    type State: Clone + fmt::Debug + Default + Send + 'static;
+    /// What nodes send each other; it travels as JSON over UDP.
+    type Msg: Clone + fmt::Debug + Serialize + DeserializeOwned + Send + Sync + 'static;
+    /// What a verb asks the node that starts an operation to do.
+    type Request: Clone + fmt::Debug + Send + 'static;
+
+    /// A verb started an operation at this node.
+    fn on_request(
+        &self,
+        node: &Context,
+        state: &mut Self::State,
+        request: &Self::Request,
+        out: &mut Out<Self::Msg>,
+    );
+    /// A message from `from` arrived.
+    fn on_message(
+        &self,
+        node: &Context,
+        state: &mut Self::State,
+        from: NodeId,
+        msg: &Self::Msg,
+        out: &mut Out<Self::Msg>,
+    );
+    /// A timer set with [`Out::set_timer`] went off. A crash cancels the node's timers.
+    fn on_timer(&self, _node: &Context, _state: &mut Self::State, _timer: u64, _out: &mut Out<Self::Msg>) {}
+    /// The node crashed. By default a volatile node (`durable(false)`) forgets its state.
+    fn on_crash(&self, node: &Context, state: &mut Self::State) {
+        if !node.durable {
+            *state = Self::State::default();
+        }
+    }
+    /// The node came back.
+    fn on_recover(&self, _node: &Context, _state: &mut Self::State, _out: &mut Out<Self::Msg>) {}
+    /// A message in a few words, for the narration and the charts.
+    fn describe(&self, msg: &Self::Msg) -> String;
+    /// The message as the trace records it. The default records [`describe`](Self::describe)
+    /// as text; the built-in protocol records its own messages.
+    fn trace_body(&self, msg: &Arc<Self::Msg>) -> Arc<Body> {
+        Arc::new(Body::Text { text: self.describe(msg) })
+    }
+}
+
+/// What a handler knows about the node it runs on.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Context {
+    /// This node.
+    pub me: NodeId,
+    /// Nodes in the cluster (ids `0..nodes`).
+    pub nodes: usize,
+    /// Whether the node's state survives a crash.
+    pub durable: bool,
+    /// Whether the message being handled belongs to an operation (someone waits for it).
+    pub in_operation: bool,
+    /// The clock: virtual in the simulation, real on sockets.
+    pub now: Time,
+}
+
+impl Context {
+    /// Every other node.
+    pub fn peers(&self) -> impl Iterator<Item = NodeId> {
+        let me = self.me;
+        (0..self.nodes as u32).map(NodeId).filter(move |&n| n != me)
+    }
+}
+
+/// One thing a handler asks the runtime to do.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect<M> {
+    /// Send `msg` to `to`.
+    Send {
+        /// The receiver.
+        to: NodeId,
+        /// The message (shared, so a broadcast does not copy it per peer).
+        msg: Arc<M>,
+    },
+    /// Answer the message being handled.
+    Reply {
+        /// The answer.
+        msg: Arc<M>,
+    },
+    /// Call [`Protocol::on_timer`] with `id` after `after`.
+    Timer {
+        /// Delay.
+        after: Time,
+        /// Handed back to the handler.
+        id: u64,
+    },
+    /// The node stored a newer record (traced; a sync's report lists what it brought in).
+    Stored {
+        /// The record.
+        record: Arc<Record>,
+    },
+    /// The operation is done: stop waiting for the targets that have not answered.
+    Finish,
+}
+
+/// The buffer handlers write their effects into.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Out<M> {
+    pub(crate) effects: Vec<Effect<M>>,
+}
+
+impl<M> Default for Out<M> {
+    fn default() -> Self {
+        Out { effects: Vec::new() }
+    }
+}
+
+impl<M> Out<M> {
+    /// Sends `msg` to `to`.
+    pub fn send(&mut self, to: NodeId, msg: impl Into<Arc<M>>) {
+        self.effects.push(Effect::Send { to, msg: msg.into() });
+    }
+    /// Answers the message being handled (ignored in [`Protocol::on_request`]).
+    pub fn reply(&mut self, msg: impl Into<Arc<M>>) {
+        self.effects.push(Effect::Reply { msg: msg.into() });
+    }
+    /// Asks for [`Protocol::on_timer`] with `id` after `after_ms` milliseconds.
+    pub fn set_timer(&mut self, after_ms: f64, id: u64) {
+        self.effects.push(Effect::Timer { after: Time::from_ms(after_ms), id });
+    }
+    /// Says the node stored a newer record.
+    pub fn stored(&mut self, record: Arc<Record>) {
+        self.effects.push(Effect::Stored { record });
+    }
+    /// Ends the operation being handled.
+    pub fn finish(&mut self) {
+        self.effects.push(Effect::Finish);
+    }
+    /// The effects written so far.
+    pub fn effects(&self) -> &[Effect<M>] {
+        &self.effects
+    }
+}

@@ -1,0 +1,329 @@
+//! [`Cluster`]: the simulated runtime with the built-in key-value protocol and the lesson's
+//! verbs. A concrete type, so a notebook cell that calls a verb compiles no generic code.
+
+use std::sync::Arc;
+
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::faults::{group_cuts, Cut};
+use crate::node::{NodeId, NodeRef};
+use crate::protocol::kv::{Body, KvStore, Request};
+use crate::report::{ConsistencyReport, Log, OpReport, Verb};
+use crate::sim::Sim;
+use crate::stats::{RunStats, SystemStatus};
+use crate::time::Time;
+use crate::trace::{Event, MsgId, Recorded, Trace};
+
+/// A simulated distributed system. Build one from a [`Config`].
+///
+/// ```
+/// use distlab::prelude::*;
+///
+/// let mut cluster = Cluster::new(Config::builder().nodes(3).loss(0.0).build()?);
+/// let report = cluster.broadcast(0, "System update available")?;
+/// assert_eq!(report.acked(), ["Node-1", "Node-2"]);
+/// # Ok::<(), distlab::Error>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct Cluster {
+    sim: Sim<KvStore>,
+    /// A storm posts the same text over and over: one shared body instead of a copy each.
+    last_post: Option<Arc<Body>>,
+}
+
+impl Cluster {
+    /// A cluster with every node up and every store empty, at virtual time 0.
+    pub fn new(config: Config) -> Self {
+        Cluster { sim: Sim::new(KvStore, config), last_post: None }
+    }
+
+    /// The configuration it was built from.
+    pub fn config(&self) -> &Config {
+        self.sim.config()
+    }
+    /// Current virtual time.
+    pub fn now(&self) -> Time {
+        self.sim.now()
+    }
+    /// Number of nodes.
+    pub fn len(&self) -> usize {
+        self.sim.nodes.len()
+    }
+    /// Always false: a cluster has at least one node.
+    pub fn is_empty(&self) -> bool {
+        self.sim.nodes.is_empty()
+    }
+    /// Name of a node.
+    pub fn name(&self, id: NodeId) -> String {
+        self.config().name(id.index())
+    }
+    /// Every event so far (empty when the trace is off).
+    pub fn trace(&self) -> &Trace {
+        self.sim.trace()
+    }
+    /// Messages (copies) still travelling.
+    pub fn in_flight(&self) -> u64 {
+        self.sim.in_flight()
+    }
+    /// Events waiting in the queue (messages, timeouts, scheduled crashes).
+    pub fn pending(&self) -> usize {
+        self.sim.pending()
+    }
+
+    /// The id of a node given by index or name; an error for an unknown one.
+    pub fn id_of(&self, node: impl Into<NodeRef>) -> Result<NodeId> {
+        self.config().resolve(node)
+    }
+    /// Whether a node is up.
+    pub fn is_up(&self, node: impl Into<NodeRef>) -> Result<bool> {
+        Ok(self.sim.up(self.id_of(node)?))
+    }
+    /// A node's value for `key`, read directly (the omniscient view, whether up or down).
+    pub fn get(&self, node: impl Into<NodeRef>, key: &str) -> Result<Option<String>> {
+        let id = self.id_of(node)?;
+        Ok(self.sim.nodes[id.index()].state.get(key).map(|r| r.value.to_string()))
+    }
+
+    // ----- the learner's verbs -----
+
+    /// Sends `text` from one node to another and waits for the reply or the timeout.
+    ///
+    /// A node that is down sends nothing: the message is dropped with cause "sender down".
+    pub fn send(&mut self, from: impl Into<NodeRef>, to: impl Into<NodeRef>, text: &str) -> Result<OpReport> {
+        let (from, to) = (self.id_of(from)?, self.id_of(to)?);
+        self.operate(Verb::Send, from, Request::Send { to, text: text.into() }, format!("{text:?}"))
+    }
+
+    /// Sends `text` from one node to every other node and waits for replies or timeouts.
+    ///
+    /// The report gives reached / alive / total and which targets acknowledged: the sender
+    /// only knows the acknowledgements.
+    pub fn broadcast(&mut self, from: impl Into<NodeRef>, text: &str) -> Result<OpReport> {
+        let from = self.id_of(from)?;
+        self.operate(Verb::Broadcast, from, Request::Broadcast { text: text.into() }, format!("{text:?}"))
+    }
+
+    /// Writes `key = value` through the first live node as coordinator.
+    ///
+    /// See [`Cluster::replicate_from`]; an error when every node is down.
+    pub fn replicate(&mut self, key: &str, value: &str) -> Result<OpReport> {
+        let coordinator = (0..self.len())
+            .find(|&i| !self.sim.nodes[i].down)
+            .ok_or(Error::AllDown { verb: "replicate" })?;
+        self.replicate_from(coordinator, key, value)
+    }
+
+    /// The coordinator stores a new version of `key` and sends it to every other node over
+    /// the network; replicas apply it if it is newer and acknowledge. Messages can be lost,
+    /// so replicas really can diverge.
+    pub fn replicate_from(
+        &mut self,
+        coordinator: impl Into<NodeRef>,
+        key: &str,
+        value: &str,
+    ) -> Result<OpReport> {
+        let c = self.id_of(coordinator)?;
+        let request = Request::Replicate { key: key.into(), value: value.into() };
+        let op = self.sim.start(Verb::Replicate, c, &request, Some("replicate"))?;
+        let version = self.sim.book.version(op).map_or(String::new(), |v| format!(" ({v})"));
+        self.sim.book.describe(op, format!("{key} = {value}{version}"));
+        Ok(self.sim.finish(op))
+    }
+
+    /// Anti-entropy: the node sends what it has (keys and versions) to every peer; each live
+    /// peer answers with its newer records, which the node applies. This is how a node that
+    /// was down during a write catches up.
+    pub fn sync(&mut self, node: impl Into<NodeRef>) -> Result<OpReport> {
+        let n = self.id_of(node)?;
+        self.operate(Verb::Sync, n, Request::Sync, "newer versions, please".into())
+    }
+
+    /// Reads `key` on every node directly (the omniscient view) and gives a verdict.
+    pub fn check_consistency(&self, key: &str) -> ConsistencyReport {
+        ConsistencyReport::from_replicas(
+            key,
+            self.sim
+                .nodes
+                .iter()
+                .enumerate()
+                .map(|(i, n)| (self.config().name(i), !n.down, n.state.get(key))),
+        )
+    }
+
+    /// Crashes a node now. Messages that reach it while it is down are dropped; with a
+    /// volatile store (`durable(false)`) it loses its data. Crashing a down node does nothing.
+    pub fn crash(&mut self, node: impl Into<NodeRef>) -> Result<Log> {
+        let n = self.id_of(node)?;
+        Ok(self.logged(|sim| {
+            sim.crash(n);
+        }))
+    }
+
+    /// Brings a node back now. It does not learn what it missed until it syncs.
+    pub fn recover(&mut self, node: impl Into<NodeRef>) -> Result<Log> {
+        let n = self.id_of(node)?;
+        Ok(self.logged(|sim| {
+            sim.recover(n);
+        }))
+    }
+
+    /// Schedules a crash at virtual time `at_ms` (not before now), for example in the middle
+    /// of a replicate.
+    pub fn crash_at(&mut self, node: impl Into<NodeRef>, at_ms: f64) -> Result<()> {
+        let n = self.id_of(node)?;
+        let at = self.sim.future("at_ms", at_ms)?;
+        self.sim.schedule_crash(n, at);
+        Ok(())
+    }
+
+    /// Schedules a recovery at virtual time `at_ms` (not before now).
+    pub fn recover_at(&mut self, node: impl Into<NodeRef>, at_ms: f64) -> Result<()> {
+        let n = self.id_of(node)?;
+        let at = self.sim.future("at_ms", at_ms)?;
+        self.sim.schedule_recover(n, at);
+        Ok(())
+    }
+
+    /// Splits the cluster into groups that cannot reach each other. Nodes not listed form
+    /// one more group. Messages already travelling across the cut are dropped on arrival.
+    ///
+    /// ```
+    /// # use distlab::prelude::*;
+    /// let mut c = Cluster::new(Config::builder().nodes(3).loss(0.0).build()?);
+    /// c.partition([vec![0, 1]])?; // {0, 1} | {2}
+    /// assert_eq!(c.send(0, 2, "hi")?.timed_out(), ["Node-2"]);
+    /// c.heal();
+    /// assert!(c.send(0, 2, "hi")?.all_acked());
+    /// # Ok::<(), distlab::Error>(())
+    /// ```
+    pub fn partition<G, N>(&mut self, groups: impl IntoIterator<Item = G>) -> Result<Log>
+    where
+        G: IntoIterator<Item = N>,
+        N: Into<NodeRef>,
+    {
+        let (group_of, count) = self.config().groups(groups)?;
+        Ok(self.logged(|sim| group_cuts(&group_of, count).into_iter().for_each(|c| sim.cut(c))))
+    }
+
+    /// Cuts one direction only: messages from `from` to `to` are dropped, the other way works.
+    pub fn partition_one_way<A, B>(
+        &mut self,
+        from: impl IntoIterator<Item = A>,
+        to: impl IntoIterator<Item = B>,
+    ) -> Result<Log>
+    where
+        A: Into<NodeRef>,
+        B: Into<NodeRef>,
+    {
+        let cut = Cut::new(self.len(), &self.config().resolve_all(from)?, &self.config().resolve_all(to)?);
+        Ok(self.logged(|sim| sim.cut(cut)))
+    }
+
+    /// Removes every partition.
+    pub fn heal(&mut self) -> Log {
+        self.logged(|sim| {
+            sim.heal();
+        })
+    }
+
+    /// Sends a one-way message with no reply and no waiting: the building block for storms
+    /// and custom schedules. Run the clock with [`Cluster::run`] to deliver it.
+    pub fn post(&mut self, from: impl Into<NodeRef>, to: impl Into<NodeRef>, text: &str) -> Result<MsgId> {
+        let (from, to) = (self.id_of(from)?, self.id_of(to)?);
+        let body = match &self.last_post {
+            Some(b) if matches!(&**b, Body::Text { text: t } if t == text) => b.clone(),
+            _ => {
+                let b = Arc::new(Body::Text { text: text.to_string() });
+                self.last_post = Some(b.clone());
+                b
+            }
+        };
+        Ok(self.sim.post(from, to, body))
+    }
+
+    /// Per-node state, counters and keys held (the lesson's system status).
+    pub fn status(&self) -> SystemStatus {
+        let mut status = self.sim.status();
+        for (row, node) in status.nodes.iter_mut().zip(&self.sim.nodes) {
+            row.keys = Some(node.state.store.len());
+        }
+        status
+    }
+
+    /// Statistics of the run so far.
+    pub fn stats(&self) -> RunStats {
+        self.sim.stats()
+    }
+
+    /// (lower bound in ms, count) of the latency histogram of delivered messages.
+    pub fn latency_buckets(&self) -> Vec<(f64, u64)> {
+        self.sim.latency_buckets()
+    }
+
+    /// The narration of every recorded event, in the lesson's style.
+    pub fn narration(&self) -> Vec<String> {
+        self.trace().iter().filter_map(|e| self.narrate(e)).collect()
+    }
+
+    /// One narration line for an event, or None for events not worth a line (sends).
+    pub fn narrate(&self, e: &Event) -> Option<String> {
+        crate::narration::narrate(e, self.config())
+    }
+
+    // ----- the clock -----
+
+    /// Processes the next event and returns it; `None` when nothing is scheduled.
+    pub fn step(&mut self) -> Option<Event> {
+        self.sim.step()
+    }
+
+    /// Runs until nothing is scheduled; returns the number of events processed.
+    pub fn run(&mut self) -> usize {
+        self.sim.run()
+    }
+
+    /// Runs every event up to virtual time `t_ms`, then sets the clock to `t_ms` (if later).
+    pub fn run_until(&mut self, t_ms: f64) -> Result<usize> {
+        self.sim.run_until(t_ms)
+    }
+
+    fn operate(&mut self, verb: Verb, origin: NodeId, request: Request, what: String) -> Result<OpReport> {
+        let refuse = match verb {
+            Verb::Send | Verb::Broadcast => None,
+            Verb::Replicate => Some("replicate"),
+            Verb::Sync => Some("sync"),
+            Verb::Read => Some("read"),
+        };
+        let op = self.sim.start(verb, origin, &request, refuse)?;
+        self.sim.book.describe(op, what);
+        Ok(self.sim.finish(op))
+    }
+
+    /// Runs `change` and returns the narration of what it recorded.
+    fn logged(&mut self, change: impl FnOnce(&mut Sim<KvStore>)) -> Log {
+        let mark = self.sim.trace().len();
+        change(&mut self.sim);
+        Log { lines: self.sim.trace().since(mark).filter_map(|e| self.narrate(e)).collect() }
+    }
+}
+
+impl Recorded for Cluster {
+    fn events(&self) -> std::borrow::Cow<'_, Trace> {
+        self.sim.events()
+    }
+    fn node_count(&self) -> usize {
+        self.len()
+    }
+    fn node_name(&self, i: usize) -> String {
+        self.config().name(i)
+    }
+    fn clock(&self) -> Time {
+        self.now()
+    }
+    fn latency_histogram(&self) -> Vec<(f64, u64)> {
+        self.latency_buckets()
+    }
+    fn tracing(&self) -> bool {
+        self.config().trace
+    }
+}

@@ -1,0 +1,425 @@
+//! Real network mode: the same protocol over real UDP sockets on this machine.
+//!
+//! Each node is a thread with its own socket bound to `127.0.0.1` (never another address),
+//! and messages are JSON datagrams. [`RealCluster`] runs every node in this process and keeps
+//! the omniscient view, so its verbs, reports, trace and statistics are the simulation's and
+//! every table and chart works on a real run too; timestamps are real microseconds since the
+//! cluster started. [`Member`] runs one node per process (the `distlab-node` binary) and
+//! reports only what that node can know.
+//!
+//! The node logic is the simulation's ([`crate::protocol::kv`]), and so is the fault model
+//! ([`crate::faults`]): with the same seed the same messages are lost. Timing is real, so two
+//! runs differ in latency: that difference is part of the lesson.
+//!
+//! ```no_run
+//! use distlab::prelude::*;
+//! use distlab::udp::RealCluster;
+//! let mut real = RealCluster::start(Config::builder().nodes(3).loss(0.0).build()?)?;
+//! let r = real.broadcast(0, "over real sockets")?;
+//! assert_eq!(r.acked(), ["Node-1", "Node-2"]);
+//! real.shutdown();
+//! # Ok::<(), distlab::Error>(())
+//! ```
+
+mod member;
+mod runtime;
+mod wire;
+
+pub use member::Member;
+pub use wire::{Rejected, Wire, MAX_DATAGRAM};
+
+use std::borrow::Cow;
+use std::net::{Ipv4Addr, SocketAddr, UdpSocket};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::faults::{group_cuts, Cut};
+use crate::node::{Counters, NodeId, NodeRef, Record};
+use crate::protocol::kv::{Body, KvStore, Request};
+use crate::report::{ConsistencyReport, Log, OpReport, Verb};
+use crate::stats::{NodeStatus, RunStats, SystemStatus};
+use crate::time::Time;
+use crate::trace::{EventKind, MsgId, Recorded, Trace};
+
+use runtime::{bind, lock, Endpoint, Shared};
+
+/// The most nodes on real sockets (each is a thread and a port).
+pub const MAX_REAL_NODES: usize = 256;
+
+/// A cluster whose nodes talk over real UDP sockets on 127.0.0.1, one thread per node.
+///
+/// Dropping it (or [`RealCluster::shutdown`]) stops and joins every node thread and closes
+/// every socket.
+#[derive(Debug)]
+pub struct RealCluster {
+    shared: Arc<Shared<KvStore>>,
+    endpoints: Vec<Option<Endpoint>>,
+    operations: u64,
+}
+
+impl RealCluster {
+    /// Starts every node on 127.0.0.1 with a port the system picks.
+    pub fn start(config: Config) -> Result<Self> {
+        let ports = vec![0; config.nodes()];
+        Self::start_on(config, &ports)
+    }
+
+    /// Starts node `i` on 127.0.0.1:`ports[i]` (0: the system picks). A port in use is an
+    /// error that names it.
+    pub fn start_on(config: Config, ports: &[u16]) -> Result<Self> {
+        if ports.len() != config.nodes() || config.nodes() > MAX_REAL_NODES {
+            return Err(Error::argument(
+                "ports",
+                format!("{} ports for {} nodes", ports.len(), config.nodes()),
+                format!("one port per node, at most {MAX_REAL_NODES} nodes on real sockets"),
+            ));
+        }
+        let sockets = ports
+            .iter()
+            .map(|&p| bind(SocketAddr::from((Ipv4Addr::LOCALHOST, p))))
+            .collect::<Result<Vec<_>>>()?;
+        let addrs = sockets
+            .iter()
+            .map(|s| {
+                s.local_addr()
+                    .map_err(|e| Error::Network { addr: "127.0.0.1".into(), message: e.to_string() })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let shared = Arc::new(Shared::new(KvStore, config, addrs, true, 0));
+        let endpoints = sockets
+            .into_iter()
+            .enumerate()
+            .map(|(i, s)| Endpoint::start(&shared, NodeId(i as u32), s).map(Some))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(RealCluster { shared, endpoints, operations: 0 })
+    }
+
+    /// The node addresses.
+    pub fn addrs(&self) -> &[SocketAddr] {
+        &self.shared.addrs
+    }
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        &self.shared.config
+    }
+    /// Number of nodes.
+    pub fn len(&self) -> usize {
+        self.shared.addrs.len()
+    }
+    /// Always false: a cluster has at least one node.
+    pub fn is_empty(&self) -> bool {
+        self.shared.addrs.is_empty()
+    }
+    /// Real time since the start.
+    pub fn now(&self) -> Time {
+        self.shared.now()
+    }
+    /// A copy of the trace so far.
+    pub fn trace(&self) -> Trace {
+        lock(&self.shared.trace).clone()
+    }
+    /// Datagrams a node refused, by cause.
+    pub fn rejected(&self, node: impl Into<NodeRef>) -> Result<Rejected> {
+        let id = self.id_of(node)?;
+        Ok(lock(&self.shared.nodes[id.index()]).rejected)
+    }
+    /// Narration lines of the events from position `mark` on, and the next mark.
+    pub fn narration_since(&self, mark: usize) -> (Vec<String>, usize) {
+        let trace = lock(&self.shared.trace);
+        let lines =
+            trace.since(mark).filter_map(|e| crate::narration::narrate(e, &self.shared.config)).collect();
+        (lines, trace.len())
+    }
+    /// The narration of every recorded event.
+    pub fn narration(&self) -> Vec<String> {
+        self.narration_since(0).0
+    }
+    /// The id of a node given by index or name; an error for an unknown one.
+    pub fn id_of(&self, node: impl Into<NodeRef>) -> Result<NodeId> {
+        self.shared.config.resolve(node)
+    }
+    /// A node's value for `key`, read directly (the omniscient view).
+    pub fn get(&self, node: impl Into<NodeRef>, key: &str) -> Result<Option<String>> {
+        let id = self.id_of(node)?;
+        Ok(lock(&self.shared.nodes[id.index()]).state.get(key).map(|r| r.value.to_string()))
+    }
+
+    fn socket(&self, id: NodeId) -> Option<Arc<UdpSocket>> {
+        self.endpoints[id.index()].as_ref().map(|e| e.socket.clone())
+    }
+
+    fn operate(&mut self, verb: Verb, origin: NodeId, request: Request, what: String) -> Result<OpReport> {
+        let refuse = match verb {
+            Verb::Send | Verb::Broadcast => None,
+            Verb::Replicate => Some("replicate"),
+            Verb::Sync => Some("sync"),
+            Verb::Read => Some("read"),
+        };
+        let started = Instant::now();
+        let socket = self.socket(origin);
+        let op = self.shared.start(socket.as_deref(), verb, origin, &request, refuse)?;
+        self.operations += 1;
+        let version = lock(&self.shared.book).version(op).map_or(String::new(), |v| format!(" ({v})"));
+        lock(&self.shared.book).describe(op, format!("{what}{version}"));
+        Ok(self.shared.finish(op, started))
+    }
+
+    /// Sends `text` and waits for the reply or the timeout (real milliseconds).
+    pub fn send(&mut self, from: impl Into<NodeRef>, to: impl Into<NodeRef>, text: &str) -> Result<OpReport> {
+        let (from, to) = (self.id_of(from)?, self.id_of(to)?);
+        self.operate(Verb::Send, from, Request::Send { to, text: text.into() }, format!("{text:?}"))
+    }
+
+    /// Sends `text` to every other node and waits for replies or timeouts.
+    pub fn broadcast(&mut self, from: impl Into<NodeRef>, text: &str) -> Result<OpReport> {
+        let from = self.id_of(from)?;
+        self.operate(Verb::Broadcast, from, Request::Broadcast { text: text.into() }, format!("{text:?}"))
+    }
+
+    /// Writes through the first live node as coordinator.
+    pub fn replicate(&mut self, key: &str, value: &str) -> Result<OpReport> {
+        let c = (0..self.len())
+            .find(|&i| self.endpoints[i].is_some())
+            .ok_or(Error::AllDown { verb: "replicate" })?;
+        self.replicate_from(c, key, value)
+    }
+
+    /// The coordinator stores a new version and sends it to every other node.
+    pub fn replicate_from(
+        &mut self,
+        coordinator: impl Into<NodeRef>,
+        key: &str,
+        value: &str,
+    ) -> Result<OpReport> {
+        let c = self.id_of(coordinator)?;
+        self.operate(
+            Verb::Replicate,
+            c,
+            Request::Replicate { key: key.into(), value: value.into() },
+            format!("{key} = {value}"),
+        )
+    }
+
+    /// Anti-entropy over the network: ask every peer for newer versions.
+    pub fn sync(&mut self, node: impl Into<NodeRef>) -> Result<OpReport> {
+        let n = self.id_of(node)?;
+        self.operate(Verb::Sync, n, Request::Sync, "newer versions, please".into())
+    }
+
+    /// Reads every node's store directly (the omniscient view), like the simulation.
+    pub fn check_consistency(&self, key: &str) -> ConsistencyReport {
+        let rows: Vec<(String, bool, Option<Arc<Record>>)> = (0..self.len())
+            .map(|i| {
+                let st = lock(&self.shared.nodes[i]);
+                (self.shared.config.name(i), !st.down, st.state.get(key).cloned())
+            })
+            .collect();
+        ConsistencyReport::from_replicas(key, rows.iter().map(|(n, up, r)| (n.clone(), *up, r.as_ref())))
+    }
+
+    /// A consistency check as a node can make it: it reads `key` from every peer over the
+    /// network. A peer that does not answer in time is "no answer": down, or its answer lost.
+    pub fn read_all(&mut self, origin: impl Into<NodeRef>, key: &str) -> Result<ConsistencyReport> {
+        let o = self.id_of(origin)?;
+        let started = Instant::now();
+        let socket = self.socket(o);
+        let op = self.shared.start(
+            socket.as_deref(),
+            Verb::Read,
+            o,
+            &Request::Read { key: key.into() },
+            Some("read"),
+        )?;
+        self.operations += 1;
+        self.shared.finish(op, started);
+        let mine = lock(&self.shared.nodes[o.index()]).state.get(key).cloned();
+        let answers = lock(&self.shared.book).answers(op);
+        Ok(read_report(key, o, mine, &answers, |i| self.shared.config.name(i)))
+    }
+
+    /// Crashes a node: its thread stops and its socket closes.
+    pub fn crash(&mut self, node: impl Into<NodeRef>) -> Result<Log> {
+        let n = self.id_of(node)?;
+        let Some(ep) = self.endpoints[n.index()].take() else { return Ok(Log::default()) };
+        drop(ep); // stops and joins the thread, closes the socket
+        self.shared.crash(n);
+        Ok(self.logged(EventKind::Crashed { node: n }))
+    }
+
+    /// Brings a crashed node back on the same port (an error naming the port if another
+    /// program took it meanwhile).
+    pub fn recover(&mut self, node: impl Into<NodeRef>) -> Result<Log> {
+        let n = self.id_of(node)?;
+        if self.endpoints[n.index()].is_some() {
+            return Ok(Log::default());
+        }
+        let socket = bind(self.shared.addrs[n.index()])?;
+        let ep = Endpoint::start(&self.shared, n, socket)?;
+        let log = self.logged(EventKind::Recovered { node: n });
+        self.shared.recover(&ep.socket, n);
+        self.endpoints[n.index()] = Some(ep);
+        Ok(log)
+    }
+
+    /// Splits the nodes into groups that cannot reach each other (nodes not listed form one
+    /// more group); checked where the simulation checks, when a datagram arrives.
+    pub fn partition<G, N>(&mut self, groups: impl IntoIterator<Item = G>) -> Result<Log>
+    where
+        G: IntoIterator<Item = N>,
+        N: Into<NodeRef>,
+    {
+        let (group_of, count) = self.shared.config.groups(groups)?;
+        let mut log = Log::default();
+        for cut in group_cuts(&group_of, count) {
+            log.lines.extend(self.cut(cut).lines);
+        }
+        Ok(log)
+    }
+
+    /// Cuts messages from `from` to `to`; the other direction works.
+    pub fn partition_one_way<A: Into<NodeRef>, B: Into<NodeRef>>(
+        &mut self,
+        from: impl IntoIterator<Item = A>,
+        to: impl IntoIterator<Item = B>,
+    ) -> Result<Log> {
+        let config = &self.shared.config;
+        let cut = Cut::new(self.len(), &config.resolve_all(from)?, &config.resolve_all(to)?);
+        Ok(self.cut(cut))
+    }
+
+    fn cut(&mut self, cut: Cut) -> Log {
+        let spec = Arc::new(cut.spec());
+        lock(&self.shared.cuts).add(cut);
+        self.logged(EventKind::Partitioned { cut: spec })
+    }
+
+    /// Removes every partition.
+    pub fn heal(&mut self) -> Log {
+        let had = lock(&self.shared.cuts).heal() > 0;
+        if had {
+            self.logged(EventKind::Healed)
+        } else {
+            Log::default()
+        }
+    }
+
+    /// Sends a one-way message with no reply and no waiting (for benchmarks).
+    pub fn post(&mut self, from: impl Into<NodeRef>, to: impl Into<NodeRef>, text: &str) -> Result<MsgId> {
+        let (from, to) = (self.id_of(from)?, self.id_of(to)?);
+        let socket = self.socket(from);
+        self.operations += 1;
+        let body = Arc::new(Body::Text { text: text.into() });
+        Ok(MsgId(self.shared.transmit(socket.as_deref(), from, to, body, None)))
+    }
+
+    /// Waits (real time) until every message sent has been delivered or dropped, or until
+    /// `max_ms` has passed; returns the number still in flight.
+    pub fn wait_until_quiet(&self, max_ms: u64) -> u64 {
+        let deadline = Instant::now() + Duration::from_millis(max_ms);
+        loop {
+            let left = self.stats().in_flight;
+            if left == 0 || Instant::now() >= deadline {
+                return left;
+            }
+            std::thread::sleep(Duration::from_millis(2));
+        }
+    }
+
+    /// Per-node state and counters.
+    pub fn status(&self) -> SystemStatus {
+        SystemStatus { now: self.now(), nodes: self.rows(), omniscient: true, heard_from: Vec::new() }
+    }
+
+    /// Statistics of the run so far; `in_flight` is sent minus settled messages.
+    pub fn stats(&self) -> RunStats {
+        let nodes = self.rows();
+        let total = Counters::sum(nodes.iter().map(|n| &n.counters));
+        let in_flight = (total.sent + total.duplicated).saturating_sub(total.delivered + total.dropped());
+        RunStats {
+            seed: self.shared.config.seed(),
+            now: self.now(),
+            nodes,
+            total,
+            in_flight,
+            peak_in_flight: in_flight,
+            operations: self.operations,
+            latency: lock(&self.shared.latency).summary(),
+        }
+    }
+
+    /// Stops every node thread and closes every socket.
+    pub fn shutdown(mut self) {
+        self.endpoints.clear();
+    }
+
+    fn rows(&self) -> Vec<NodeStatus> {
+        (0..self.len())
+            .map(|i| {
+                let s = lock(&self.shared.nodes[i]);
+                NodeStatus {
+                    id: NodeId(i as u32),
+                    name: self.shared.config.name(i),
+                    up: !s.down,
+                    counters: s.counters,
+                    keys: Some(s.state.store.len()),
+                }
+            })
+            .collect()
+    }
+
+    fn logged(&self, kind: EventKind) -> Log {
+        let e = self.shared.record(kind);
+        Log { lines: crate::narration::narrate(&e, &self.shared.config).into_iter().collect() }
+    }
+}
+
+/// The report of a read over the network: the origin's own record and each peer's answer; a
+/// peer without an answer is "no answer".
+pub(crate) fn read_report(
+    key: &str,
+    origin: NodeId,
+    mine: Option<Arc<Record>>,
+    answers: &[(NodeId, Option<Arc<Body>>)],
+    name: impl Fn(usize) -> String,
+) -> ConsistencyReport {
+    let mut rows: Vec<(String, Option<Option<Arc<Record>>>)> = Vec::new();
+    for i in 0..answers.len() + 1 {
+        let id = NodeId(i as u32);
+        let row = if id == origin {
+            Some(mine.clone())
+        } else {
+            answers.iter().find(|(n, _)| *n == id).and_then(|(_, a)| match a.as_deref() {
+                Some(Body::ReadReply { record }) => Some(record.clone()),
+                _ => None,
+            })
+        };
+        rows.push((name(i), row));
+    }
+    ConsistencyReport::from_answers(
+        key,
+        rows.iter().map(|(n, r)| (n.clone(), r.as_ref().map(|r| r.as_ref()))),
+    )
+}
+
+impl Recorded for RealCluster {
+    fn events(&self) -> Cow<'_, Trace> {
+        Cow::Owned(self.trace())
+    }
+    fn node_count(&self) -> usize {
+        self.len()
+    }
+    fn node_name(&self, i: usize) -> String {
+        self.shared.config.name(i)
+    }
+    fn clock(&self) -> Time {
+        self.now()
+    }
+    fn latency_histogram(&self) -> Vec<(f64, u64)> {
+        lock(&self.shared.latency).buckets()
+    }
+    fn tracing(&self) -> bool {
+        self.shared.config.trace()
+    }
+}
