@@ -272,3 +272,33 @@ impl<M> Book<M> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_tag_fits_only_its_operation_target_and_direction() {
+        let mut book: Book<()> = Book::default();
+        let op = book.open(Verb::Broadcast, NodeId(0), Time(0), 0);
+        let tag = book.add_target(op, NodeId(0), NodeId(2), true).unwrap();
+        assert!(book.fits(tag, NodeId(0), NodeId(2)));
+        assert!(!book.fits(tag, NodeId(1), NodeId(2)), "wrong sender");
+        let reply = book.reply_tag(tag).unwrap();
+        assert!(book.fits(reply, NodeId(2), NodeId(0)));
+        assert!(!book.fits(reply, NodeId(0), NodeId(2)), "a reply goes back");
+        for forged in [
+            OpTag { op: 9, ..tag },
+            OpTag { target: 5, ..tag },
+            OpTag { op: u32::MAX, target: u32::MAX, reply: true },
+        ] {
+            assert!(!book.fits(forged, NodeId(0), NodeId(2)) && !book.fits(forged, NodeId(2), NodeId(0)));
+        }
+        // A forged tag changes nothing, and an answer to a reply has no tag.
+        book.settle(OpTag { op: 9, ..tag }, Fate::Dropped { cause: crate::trace::DropCause::Lost });
+        assert!(book.reply_tag(reply).is_none());
+        assert!(book.replied(reply, Time(5), &Arc::new(())));
+        assert!(!book.replied(reply, Time(6), &Arc::new(())), "only the first answer counts");
+        assert_eq!(book.waiting(op), 0);
+    }
+}

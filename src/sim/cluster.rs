@@ -107,9 +107,8 @@ impl Cluster {
     ///
     /// See [`Cluster::replicate_from`]; an error when every node is down.
     pub fn replicate(&mut self, key: &str, value: &str) -> Result<OpReport> {
-        let coordinator = (0..self.len())
-            .find(|&i| !self.sim.nodes[i].down)
-            .ok_or(Error::AllDown { verb: "replicate" })?;
+        let coordinator =
+            (0..self.len()).find(|&i| !self.sim.nodes[i].down).ok_or(Error::AllDown { verb: "replicate" })?;
         self.replicate_from(coordinator, key, value)
     }
 

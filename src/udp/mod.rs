@@ -369,9 +369,16 @@ impl RealCluster {
             .collect()
     }
 
+    /// Records the event a verb made; its narration, like the simulation's, only with the
+    /// trace on.
     fn logged(&self, kind: EventKind) -> Log {
         let e = self.shared.record(kind);
-        Log { lines: crate::narration::narrate(&e, &self.shared.config).into_iter().collect() }
+        let lines = if self.shared.config.trace() {
+            crate::narration::narrate(&e, &self.shared.config)
+        } else {
+            None
+        };
+        Log { lines: lines.into_iter().collect() }
     }
 }
 

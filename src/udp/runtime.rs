@@ -251,11 +251,6 @@ impl<P: Protocol> Shared<P> {
         }
         let now = self.now();
         self.settle(wire.tag, Fate::Delivered { latency }, false, from);
-        if let Some(tag) = wire.tag.filter(|t| t.reply) {
-            if lock(&self.book).replied(tag, now, &wire.body) {
-                self.progress.notify_all();
-            }
-        }
         self.record(EventKind::Delivered {
             msg: MsgId(wire.msg),
             from,
@@ -273,6 +268,13 @@ impl<P: Protocol> Shared<P> {
         }
         let op = wire.tag.filter(|t| self.keeps(*t, from, false)).map(|t| t.op);
         self.carry_out(Some(socket), me, Cause::Message { from, tag: wire.tag, op }, out);
+        // The requester learns of the reply last, once the handler's effects are done, so a
+        // verb that returns on it sees them (a sync's records, the counters).
+        if let Some(tag) = wire.tag.filter(|t| t.reply && self.keeps(*t, from, false)) {
+            if lock(&self.book).replied(tag, now, &wire.body) {
+                self.progress.notify_all();
+            }
+        }
     }
 
     /// Carries out what a handler at `node` asked for.
