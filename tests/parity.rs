@@ -50,7 +50,6 @@ trait Runtime {
     fn partition(&mut self, group: Vec<u32>) -> Log;
     fn one_way(&mut self, from: u32, to: u32) -> Log;
     fn heal(&mut self) -> Log;
-    fn stats(&self) -> RunStats;
 }
 
 impl Runtime for Cluster {
@@ -84,9 +83,6 @@ impl Runtime for Cluster {
     fn heal(&mut self) -> Log {
         Cluster::heal(self)
     }
-    fn stats(&self) -> RunStats {
-        Cluster::stats(self)
-    }
 }
 
 impl Runtime for RealCluster {
@@ -119,9 +115,6 @@ impl Runtime for RealCluster {
     }
     fn heal(&mut self) -> Log {
         RealCluster::heal(self)
-    }
-    fn stats(&self) -> RunStats {
-        RealCluster::stats(self)
     }
 }
 
