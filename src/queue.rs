@@ -1,58 +1,108 @@
 //! The next-event queue: events come out in order of virtual time, and events at the same
 //! time in the order they were scheduled, so a run never depends on how a heap breaks ties.
 //!
-//! Keys (time, sequence number, slot) are small; the events themselves wait in a slab and are
-//! moved once in and once out, which keeps a storm of a million messages fast.
+//! Each event waits beside its key (time, sequence number) in the vector of its
+//! one-millisecond bucket. Pushing appends; when the clock reaches a bucket it is ordered
+//! once, by a counting sort on the microsecond within the bucket, and popped from the end, so
+//! both run through memory in order. (An earlier version kept the events in a slab and only
+//! keys in the buckets: popping then read the slab at random, and most of the run's time was
+//! that cache miss. Sorting whole events with a comparison sort cost a third of the run.) Memory follows the events waiting, not
+//! the events ever scheduled: an emptied bucket vector is recycled for a later bucket instead
+//! of freed, so the allocator is not left with holes of every size.
 
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 
-use crate::trace::Time;
+use crate::time::Time;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Key {
+/// An event and its key, in the heaps (which need the sequence number to break ties).
+#[derive(Debug, Clone)]
+struct Entry<T> {
     at: Time,
     seq: u64,
-    slot: u32,
+    item: T,
+}
+
+/// Up to [`CHUNK`] events of one bucket.
+type Chunk<T> = Vec<Option<Timed<T>>>;
+
+/// Appends an event to a bucket's chunks, taking a chunk from the pool when the last is full.
+fn append<T>(chunks: &mut Vec<Chunk<T>>, pool: &mut Vec<Chunk<T>>, event: Timed<T>) {
+    if chunks.last().is_none_or(|c| c.len() == CHUNK) {
+        chunks.push(pool.pop().unwrap_or_else(|| Vec::with_capacity(CHUNK)));
+    }
+    if let Some(last) = chunks.last_mut() {
+        last.push(Some(event));
+    }
+}
+
+/// An event in a bucket vector: its place in the vector keeps the scheduling order, so it
+/// needs no sequence number (8 bytes less per message in flight).
+#[derive(Debug, Clone)]
+struct Timed<T> {
+    at: Time,
+    item: T,
+}
+
+impl<T> Entry<T> {
+    fn key(&self) -> (Time, u64) {
+        (self.at, self.seq)
+    }
 }
 
 // Reversed, so the max-heap pops the earliest time, first scheduled first.
-impl Ord for Key {
+impl<T> Ord for Entry<T> {
     fn cmp(&self, other: &Self) -> Ordering {
-        (other.at, other.seq).cmp(&(self.at, self.seq))
+        other.key().cmp(&self.key())
     }
 }
-impl PartialOrd for Key {
+impl<T> PartialOrd for Entry<T> {
     fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
         Some(self.cmp(other))
     }
 }
+impl<T> PartialEq for Entry<T> {
+    fn eq(&self, other: &Self) -> bool {
+        self.key() == other.key()
+    }
+}
+impl<T> Eq for Entry<T> {}
 
 /// Width of one calendar bucket in microseconds (about a millisecond).
 const WIDTH: u64 = 1024;
 /// Buckets in the calendar ring: events up to about a quarter second ahead go there.
 const RING: u64 = 256;
+/// Events per chunk of a bucket.
+const CHUNK: usize = 256;
+/// The end of a list in the counting sort.
+const NONE: u32 = u32::MAX;
 
 /// A priority queue of `T` by virtual time with first-in-first-out ties.
 ///
 /// A calendar queue: later events wait unsorted in a ring of one-millisecond buckets (and
-/// events further ahead in a heap). When the clock reaches a bucket, its keys are sorted once
-/// and popped from the end of a vector; the few events scheduled into the current
-/// millisecond after that (zero-latency replies, timeouts) go to a small heap beside it.
-/// Popping is then mostly a vector pop, instead of a heap operation on every message in
-/// flight.
+/// events further ahead in a heap). When the clock reaches a bucket, it is sorted once and
+/// popped from the end of a vector; the few events scheduled into the current millisecond
+/// after that (zero-latency replies, timeouts) go to a small heap beside it. Popping is then
+/// mostly a vector pop, instead of a heap operation on every message in flight.
 #[derive(Debug, Clone)]
 pub(crate) struct EventQueue<T> {
-    /// The current bucket's keys, earliest last.
-    sorted: Vec<Key>,
-    /// Keys for the current bucket (or earlier) that arrived after it was sorted.
-    late: BinaryHeap<Key>,
+    /// The current bucket, earliest last (every slot filled).
+    sorted: Vec<Option<Timed<T>>>,
+    /// Events for the current bucket (or earlier) that arrived after it was sorted.
+    late: BinaryHeap<Entry<T>>,
     bucket: u64,
-    ring: Vec<Vec<Key>>,
+    /// Per bucket, its chunks in scheduling order.
+    ring: Vec<Vec<Chunk<T>>>,
     in_ring: usize,
-    far: BinaryHeap<Key>,
-    slab: Vec<Option<T>>,
-    free: Vec<u32>,
+    far: BinaryHeap<Entry<T>>,
+    /// Empty chunks, for the next buckets to fill.
+    pool: Vec<Chunk<T>>,
+    /// The vector the next bucket is sorted into (the last one, emptied).
+    spare: Vec<Option<Timed<T>>>,
+    /// Scratch for the counting sort: per microsecond, the last event seen; per event, the
+    /// one before it with the same microsecond.
+    heads: Vec<u32>,
+    links: Vec<u32>,
     seq: u64,
 }
 
@@ -65,8 +115,10 @@ impl<T> Default for EventQueue<T> {
             ring: (0..RING).map(|_| Vec::new()).collect(),
             in_ring: 0,
             far: BinaryHeap::new(),
-            slab: Vec::new(),
-            free: Vec::new(),
+            pool: Vec::new(),
+            spare: Vec::new(),
+            heads: vec![NONE; WIDTH as usize],
+            links: Vec::new(),
             seq: 0,
         }
     }
@@ -74,26 +126,15 @@ impl<T> Default for EventQueue<T> {
 
 impl<T> EventQueue<T> {
     pub(crate) fn push(&mut self, at: Time, item: T) {
-        let slot = match self.free.pop() {
-            Some(s) => {
-                self.slab[s as usize] = Some(item);
-                s
-            }
-            None => {
-                self.slab.push(Some(item));
-                (self.slab.len() - 1) as u32
-            }
-        };
         self.seq += 1;
-        let key = Key { at, seq: self.seq, slot };
         let b = at.0 / WIDTH;
         if b <= self.bucket {
-            self.late.push(key);
+            self.late.push(Entry { at, seq: self.seq, item });
         } else if b < self.bucket + RING {
-            self.ring[(b % RING) as usize].push(key);
+            append(&mut self.ring[(b % RING) as usize], &mut self.pool, Timed { at, item });
             self.in_ring += 1;
         } else {
-            self.far.push(key);
+            self.far.push(Entry { at, seq: self.seq, item });
         }
     }
 
@@ -103,28 +144,70 @@ impl<T> EventQueue<T> {
             let next = if self.in_ring > 0 {
                 (self.bucket + 1..self.bucket + RING)
                     .find(|b| !self.ring[(b % RING) as usize].is_empty())
-                    .expect("in_ring counts keys in the ring")
+                    .expect("in_ring counts events in the ring")
             } else {
                 u64::MAX
             };
-            let far_next = self.far.peek().map_or(u64::MAX, |k| k.at.0 / WIDTH);
+            let far_next = self.far.peek().map_or(u64::MAX, |e| e.at.0 / WIDTH);
             self.bucket = next.min(far_next);
-            // Take the bucket's vector (its memory goes with it, so an idle ring holds none).
-            self.sorted = std::mem::take(&mut self.ring[(self.bucket % RING) as usize]);
-            self.in_ring -= self.sorted.len();
-            while self.far.peek().is_some_and(|k| k.at.0 / WIDTH <= self.bucket) {
-                let k = self.far.pop().expect("peeked");
-                self.sorted.push(k);
+            let slot = (self.bucket % RING) as usize;
+            let mut chunks = std::mem::take(&mut self.ring[slot]);
+            self.in_ring -= chunks.iter().map(Vec::len).sum::<usize>();
+            if self.far.peek().is_some_and(|e| e.at.0 / WIDTH <= self.bucket) {
+                // Events from the far heap were scheduled before any in the ring for this
+                // bucket, so they go first to keep the bucket in scheduling order.
+                let mut merged = Vec::new();
+                while self.far.peek().is_some_and(|e| e.at.0 / WIDTH <= self.bucket) {
+                    let e = self.far.pop().expect("peeked");
+                    append(&mut merged, &mut self.pool, Timed { at: e.at, item: e.item });
+                }
+                merged.append(&mut chunks);
+                chunks = merged;
             }
-            // Key orders the earliest as the greatest, so ascending order puts it last.
-            self.sorted.sort_unstable();
+            let mut out = std::mem::take(&mut self.spare);
+            self.order(&mut chunks, &mut out);
+            self.spare = std::mem::replace(&mut self.sorted, out);
+            for mut c in chunks.drain(..) {
+                c.clear();
+                self.pool.push(c);
+            }
+            self.ring[slot] = chunks; // empty, keeping its allocation
         }
     }
 
-    /// Whether the next key comes from `late` rather than `sorted` (None: both empty).
+    /// Moves the events of the current bucket, given in scheduling order, into `out`, latest
+    /// first. A counting sort on the microsecond within the bucket: one list per microsecond
+    /// (newest first), then the lists from the last microsecond to the first. Ties keep
+    /// scheduling order, so popping from the end gives the earliest, first scheduled first.
+    fn order(&mut self, chunks: &mut [Chunk<T>], out: &mut Vec<Option<Timed<T>>>) {
+        let base = self.bucket * WIDTH;
+        // Event j of chunk c is number c * CHUNK + j (a partly filled chunk leaves a gap).
+        self.links.clear();
+        self.links.resize(chunks.len() * CHUNK, NONE);
+        for (c, chunk) in chunks.iter().enumerate() {
+            for (j, e) in chunk.iter().enumerate() {
+                let o = e.as_ref().map_or(0, |e| e.at.0.saturating_sub(base).min(WIDTH - 1)) as usize;
+                let i = c * CHUNK + j;
+                self.links[i] = self.heads[o];
+                self.heads[o] = i as u32;
+            }
+        }
+        out.clear();
+        for o in (0..WIDTH as usize).rev() {
+            let mut i = std::mem::replace(&mut self.heads[o], NONE);
+            while i != NONE {
+                out.push(chunks[i as usize / CHUNK][i as usize % CHUNK].take());
+                i = self.links[i as usize];
+            }
+        }
+    }
+
+    /// Whether the next event comes from `late` rather than `sorted` (None: both empty).
     fn next_is_late(&self) -> Option<bool> {
-        match (self.sorted.last(), self.late.peek()) {
-            (Some(s), Some(l)) => Some(l > s),
+        match (self.sorted.last().and_then(Option::as_ref), self.late.peek()) {
+            // An event in the late heap was scheduled after the bucket was sorted, so at the
+            // same time the sorted one goes first.
+            (Some(s), Some(l)) => Some(l.at < s.at),
             (None, Some(_)) => Some(true),
             (Some(_), None) => Some(false),
             (None, None) => None,
@@ -133,17 +216,20 @@ impl<T> EventQueue<T> {
 
     pub(crate) fn pop(&mut self) -> Option<(Time, T)> {
         self.refill();
-        let key = if self.next_is_late()? { self.late.pop() } else { self.sorted.pop() }
-            .expect("the chosen side has a key");
-        self.free.push(key.slot);
-        let item = self.slab[key.slot as usize].take().expect("a queued key points at a filled slot");
-        Some((key.at, item))
+        if self.next_is_late()? {
+            self.late.pop().map(|e| (e.at, e.item))
+        } else {
+            self.sorted.pop().flatten().map(|e| (e.at, e.item))
+        }
     }
 
     pub(crate) fn peek_time(&mut self) -> Option<Time> {
         self.refill();
-        let key = if self.next_is_late()? { self.late.peek() } else { self.sorted.last() };
-        key.map(|k| k.at)
+        if self.next_is_late()? {
+            self.late.peek().map(|e| e.at)
+        } else {
+            self.sorted.last().and_then(Option::as_ref).map(|e| e.at)
+        }
     }
 
     pub(crate) fn len(&self) -> usize {
