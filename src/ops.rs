@@ -15,6 +15,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use crate::node::{NodeId, Record, Version};
+use crate::protocol::Effect;
 use crate::report::{Fate, OpReport, SenderView, TargetReport, Verb};
 use crate::time::Time;
 
@@ -28,6 +29,48 @@ pub struct OpTag {
     pub target: u32,
     /// True for the reply.
     pub reply: bool,
+}
+
+/// Why a handler ran, which decides what the messages it sends belong to.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Cause {
+    /// A verb started operation `op` here.
+    Request(u32),
+    /// A message from `from` arrived with `tag`; `op` is the operation of this runtime's book
+    /// it belongs to (None for a request of another process's operation, or no operation).
+    Message { from: NodeId, tag: Option<OpTag>, op: Option<u32> },
+    /// A timer of an operation, or of none.
+    Timer(Option<u32>),
+    /// A recovery.
+    Plain,
+}
+
+impl Cause {
+    /// A message that arrived, in a runtime whose book has every operation.
+    pub(crate) fn message(from: NodeId, tag: Option<OpTag>) -> Cause {
+        Cause::Message { from, tag, op: tag.map(|t| t.op) }
+    }
+    /// The operation the handler's messages belong to.
+    pub(crate) fn op(self) -> Option<u32> {
+        match self {
+            Cause::Request(op) => Some(op),
+            Cause::Message { op, .. } | Cause::Timer(op) => op,
+            Cause::Plain => None,
+        }
+    }
+}
+
+/// What a runtime must do for one effect, once the book has recorded it.
+#[derive(Debug)]
+pub(crate) enum Action<M> {
+    /// Send `msg`; a request (`tag` not a reply) waits for its reply until the timeout.
+    Send { to: NodeId, msg: Arc<M>, tag: Option<OpTag> },
+    /// Call the handler's timer `id` after `after`, on behalf of operation `op`.
+    Timer { after: Time, id: u64, op: Option<u32> },
+    /// Record that the node stored `record`.
+    Stored { record: Arc<Record> },
+    /// Wake whoever waits for the operation (it was finished early).
+    Finished,
 }
 
 #[derive(Debug, Clone)]
@@ -69,6 +112,53 @@ impl<M> Default for Book<M> {
 }
 
 impl<M> Book<M> {
+    /// Records what effect means for the operations and says what the runtime must do: a send
+    /// becomes a request of the handler's operation (a new target) and a reply carries its
+    /// request's tag back. `up` says whether a send's target is up (ignored otherwise);
+    /// `nodes` is the cluster size: a send to a node that does not exist is dropped here.
+    pub(crate) fn route(
+        &mut self,
+        node: NodeId,
+        cause: Cause,
+        effect: Effect<M>,
+        up: bool,
+        nodes: usize,
+        now: Time,
+    ) -> Option<Action<M>> {
+        match effect {
+            Effect::Send { to, msg } => {
+                if to.index() >= nodes {
+                    return None;
+                }
+                let tag = cause.op().and_then(|op| self.add_target(op, node, to, up));
+                Some(Action::Send { to, msg, tag })
+            }
+            Effect::Reply { msg } => {
+                let Cause::Message { from, tag, op } = cause else { return None };
+                let tag = tag.and_then(|t| match op {
+                    Some(_) => self.reply_tag(t),
+                    // Another process's request: its tag goes back as it came.
+                    None if !t.reply => Some(OpTag { reply: true, ..t }),
+                    None => None,
+                });
+                Some(Action::Send { to: from, msg, tag })
+            }
+            Effect::Timer { after, id } => Some(Action::Timer { after, id, op: cause.op() }),
+            Effect::Stored { record } => {
+                if let Some(op) = cause.op() {
+                    let from_reply = matches!(cause, Cause::Message { tag: Some(t), .. } if t.reply);
+                    self.stored(op, node, &record, from_reply);
+                }
+                Some(Action::Stored { record })
+            }
+            Effect::Finish => {
+                let op = cause.op()?;
+                self.finish(op, now);
+                Some(Action::Finished)
+            }
+        }
+    }
+
     /// Opens an operation; `first_event` is the trace position its log starts at.
     pub(crate) fn open(&mut self, verb: Verb, origin: NodeId, now: Time, first_event: usize) -> u32 {
         self.ops.push(Op {

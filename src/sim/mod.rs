@@ -12,7 +12,7 @@ use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::faults::{Cut, Cuts, Links, SenderRng};
 use crate::node::{Counters, NodeId};
-use crate::ops::{Book, OpTag};
+use crate::ops::{Action, Book, Cause, OpTag};
 use crate::protocol::{Context, Effect, Out, Protocol};
 use crate::queue::EventQueue;
 use crate::report::{Fate, OpReport, Verb};
@@ -53,30 +53,6 @@ pub(crate) struct Slot<S> {
     incarnation: u32,
     pub(crate) state: S,
     pub(crate) counters: Counters,
-}
-
-/// Why a handler ran, which decides what its messages belong to.
-#[derive(Debug, Clone, Copy)]
-enum Cause {
-    /// A verb started operation `op` here.
-    Request(u32),
-    /// A message from `from` arrived, with its tag.
-    Message { from: NodeId, tag: Option<OpTag> },
-    /// A timer of operation `op` (or of none).
-    Timer(Option<u32>),
-    /// A recovery.
-    Plain,
-}
-
-impl Cause {
-    fn op(self) -> Option<u32> {
-        match self {
-            Cause::Request(op) => Some(op),
-            Cause::Message { tag, .. } => tag.map(|t| t.op),
-            Cause::Timer(op) => op,
-            Cause::Plain => None,
-        }
-    }
 }
 
 /// What one step of the clock came to.
@@ -402,42 +378,26 @@ impl<P: Protocol> Sim<P> {
     /// Carries out what a handler at `node` asked for, and empties the buffer.
     fn carry_out(&mut self, node: NodeId, cause: Cause, out: &mut Out<P::Msg>) {
         for effect in out.effects.drain(..) {
-            match effect {
-                Effect::Send { to, msg } => {
-                    if to.index() >= self.nodes.len() {
-                        continue; // no such node: nothing to send to
-                    }
-                    let up = !self.nodes[to.index()].down;
-                    let tag = cause.op().and_then(|op| self.book.add_target(op, node, to, up));
-                    if let Some(t) = tag {
+            let up = match &effect {
+                Effect::Send { to, .. } => self.nodes.get(to.index()).is_some_and(|n| !n.down),
+                _ => false,
+            };
+            match self.book.route(node, cause, effect, up, self.nodes.len(), self.now) {
+                Some(Action::Send { to, msg, tag }) => {
+                    if let Some(t) = tag.filter(|t| !t.reply) {
                         self.queue
                             .push(self.now.after(self.timeout), Item::Timeout { op: t.op, target: t.target });
                     }
                     self.transmit(node, to, msg, tag);
                 }
-                Effect::Reply { msg } => {
-                    if let Cause::Message { from, tag } = cause {
-                        let tag = tag.and_then(|t| self.book.reply_tag(t));
-                        self.transmit(node, from, msg, tag);
-                    }
-                }
-                Effect::Timer { after, id } => {
+                Some(Action::Timer { after, id, op }) => {
                     let incarnation = self.nodes[node.index()].incarnation;
-                    self.queue
-                        .push(self.now.after(after), Item::Timer { node, incarnation, op: cause.op(), id });
+                    self.queue.push(self.now.after(after), Item::Timer { node, incarnation, op, id });
                 }
-                Effect::Stored { record } => {
-                    if let Some(op) = cause.op() {
-                        let from_reply = matches!(cause, Cause::Message { tag: Some(t), .. } if t.reply);
-                        self.book.stored(op, node, &record, from_reply);
-                    }
+                Some(Action::Stored { record }) => {
                     self.emit(EventKind::Stored { node, record });
                 }
-                Effect::Finish => {
-                    if let Some(op) = cause.op() {
-                        self.book.finish(op, self.now);
-                    }
-                }
+                Some(Action::Finished) | None => {}
             }
         }
     }
@@ -512,7 +472,7 @@ impl<P: Protocol> Sim<P> {
         let mut out = std::mem::take(&mut self.scratch);
         let ctx = self.context(m.to, m.tag.is_some());
         self.protocol.on_message(&ctx, &mut self.nodes[m.to.index()].state, m.from, &m.msg, &mut out);
-        self.carry_out(m.to, Cause::Message { from: m.from, tag: m.tag }, &mut out);
+        self.carry_out(m.to, Cause::message(m.from, m.tag), &mut out);
         self.scratch = out;
         event
     }

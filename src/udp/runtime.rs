@@ -23,7 +23,7 @@ use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::faults::{Cuts, Links, SenderRng};
 use crate::node::{Counters, NodeId};
-use crate::ops::{Book, OpTag};
+use crate::ops::{Action, Book, Cause, OpTag};
 use crate::protocol::{Context, Effect, Out, Protocol};
 use crate::report::{Fate, OpReport, Verb};
 use crate::stats::LatencyHistogram;
@@ -55,26 +55,6 @@ pub(crate) struct NodeState<S> {
     pub(crate) heard_from: Vec<u64>,
     rng: SenderRng,
     timers: Vec<(Instant, Option<u32>, u64)>,
-}
-
-/// Why a handler ran, which decides what the messages it sends belong to.
-#[derive(Debug, Clone, Copy)]
-enum Cause {
-    /// A verb started operation `op` here.
-    Request(u32),
-    /// A message arrived; `op` is this process's operation it belongs to, if any.
-    Message { from: NodeId, tag: Option<OpTag>, op: Option<u32> },
-    /// A timer, of an operation or of none.
-    Timer(Option<u32>),
-}
-
-impl Cause {
-    fn op(self) -> Option<u32> {
-        match self {
-            Cause::Request(op) => Some(op),
-            Cause::Message { op, .. } | Cause::Timer(op) => op,
-        }
-    }
 }
 
 /// What the node threads of one process share.
@@ -280,42 +260,26 @@ impl<P: Protocol> Shared<P> {
     /// Carries out what a handler at `node` asked for.
     fn carry_out(&self, socket: Option<&UdpSocket>, node: NodeId, cause: Cause, out: Out<P::Msg>) {
         for effect in out.effects {
-            match effect {
-                Effect::Send { to, msg } => {
-                    if to.index() >= self.addrs.len() {
-                        continue; // no such node: nothing to send to
-                    }
-                    let up = !self.omniscient || !lock(&self.nodes[to.index()]).down;
-                    let tag = cause.op().and_then(|op| lock(&self.book).add_target(op, node, to, up));
+            let up = match &effect {
+                Effect::Send { to, .. } => {
+                    !self.omniscient || self.nodes.get(to.index()).is_some_and(|n| !lock(n).down)
+                }
+                _ => false,
+            };
+            let action = lock(&self.book).route(node, cause, effect, up, self.addrs.len(), self.now());
+            match action {
+                Some(Action::Send { to, msg, tag }) => {
                     self.transmit(socket, node, to, msg, tag);
                 }
-                Effect::Reply { msg } => {
-                    if let Cause::Message { from, tag, op } = cause {
-                        let tag = tag.and_then(|t| match op {
-                            Some(_) => lock(&self.book).reply_tag(t),
-                            None if !t.reply => Some(OpTag { reply: true, ..t }),
-                            None => None,
-                        });
-                        self.transmit(socket, node, from, msg, tag);
-                    }
-                }
-                Effect::Timer { after, id } => {
+                Some(Action::Timer { after, id, op }) => {
                     let due = Instant::now() + Duration::from_micros(after.0);
-                    lock(&self.nodes[node.index()]).timers.push((due, cause.op(), id));
+                    lock(&self.nodes[node.index()]).timers.push((due, op, id));
                 }
-                Effect::Stored { record } => {
-                    if let Some(op) = cause.op() {
-                        let from_reply = matches!(cause, Cause::Message { tag: Some(t), .. } if t.reply);
-                        lock(&self.book).stored(op, node, &record, from_reply);
-                    }
+                Some(Action::Stored { record }) => {
                     self.record(EventKind::Stored { node, record });
                 }
-                Effect::Finish => {
-                    if let Some(op) = cause.op() {
-                        lock(&self.book).finish(op, self.now());
-                        self.progress.notify_all();
-                    }
-                }
+                Some(Action::Finished) => self.progress.notify_all(),
+                None => {}
             }
         }
     }
@@ -411,7 +375,7 @@ impl<P: Protocol> Shared<P> {
             let ctx = self.context(n, false);
             self.protocol.on_recover(&ctx, &mut st.state, &mut out);
         }
-        self.carry_out(Some(socket), n, Cause::Timer(None), out);
+        self.carry_out(Some(socket), n, Cause::Plain, out);
     }
 }
 
