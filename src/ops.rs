@@ -176,10 +176,14 @@ impl<M> Book<M> {
         (self.ops.len() - 1) as u32
     }
 
-    /// Sets what the operation sent, in words (for its report).
+    /// Sets what the operation sent, in words, for its report; a write adds the version the
+    /// origin stored while starting it.
     pub(crate) fn describe(&mut self, op: u32, what: String) {
         if let Some(o) = self.ops.get_mut(op as usize) {
-            o.what = what;
+            o.what = match o.version {
+                Some(v) => format!("{what} ({v})"),
+                None => what,
+            };
         }
     }
 
@@ -308,11 +312,6 @@ impl<M> Book<M> {
         } else if o.version.is_none() {
             o.version = Some(record.version);
         }
-    }
-
-    /// The version the operation wrote at its origin, if any.
-    pub(crate) fn version(&self, op: u32) -> Option<Version> {
-        self.ops.get(op as usize)?.version
     }
 
     /// Each target and its first answer (None: no answer).

@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::node::{NodeId, Record, Version};
 use crate::protocol::{Context, Out, Protocol};
+use crate::report::Verb;
 
 /// What a message of the built-in protocol carries.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -130,6 +131,38 @@ pub enum Request {
         /// The key.
         key: String,
     },
+}
+
+impl Request {
+    /// The verb that starts it, for its report.
+    pub fn verb(&self) -> Verb {
+        match self {
+            Request::Send { .. } => Verb::Send,
+            Request::Broadcast { .. } => Verb::Broadcast,
+            Request::Replicate { .. } => Verb::Replicate,
+            Request::Sync => Verb::Sync,
+            Request::Read { .. } => Verb::Read,
+        }
+    }
+    /// What it sends, in words, for its report (a write adds the version it got).
+    pub fn what(&self) -> String {
+        match self {
+            Request::Send { text, .. } | Request::Broadcast { text } => format!("{text:?}"),
+            Request::Replicate { key, value } => format!("{key} = {value}"),
+            Request::Sync => "newer versions, please".to_string(),
+            Request::Read { key } => format!("read {key}"),
+        }
+    }
+    /// The verb's name when a node that is down cannot start it (an error), or None when it
+    /// can: a down node's send is dropped with cause "sender down", as in the lesson.
+    pub fn refused_when_down(&self) -> Option<&'static str> {
+        match self {
+            Request::Send { .. } | Request::Broadcast { .. } => None,
+            Request::Replicate { .. } => Some("replicate"),
+            Request::Sync => Some("sync"),
+            Request::Read { .. } => Some("read"),
+        }
+    }
 }
 
 /// The replicated key-value store (see the module docs).

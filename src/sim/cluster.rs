@@ -8,7 +8,7 @@ use crate::error::{Error, Result};
 use crate::faults::{group_cuts, Cut};
 use crate::node::{NodeId, NodeRef};
 use crate::protocol::kv::{Body, KvStore, Request};
-use crate::report::{ConsistencyReport, Log, OpReport, Verb};
+use crate::report::{ConsistencyReport, Log, OpReport};
 use crate::sim::Sim;
 use crate::stats::{RunStats, SystemStatus};
 use crate::time::Time;
@@ -91,7 +91,7 @@ impl Cluster {
     /// A node that is down sends nothing: the message is dropped with cause "sender down".
     pub fn send(&mut self, from: impl Into<NodeRef>, to: impl Into<NodeRef>, text: &str) -> Result<OpReport> {
         let (from, to) = (self.id_of(from)?, self.id_of(to)?);
-        self.operate(Verb::Send, from, Request::Send { to, text: text.into() }, format!("{text:?}"))
+        self.operate(from, Request::Send { to, text: text.into() })
     }
 
     /// Sends `text` from one node to every other node and waits for replies or timeouts.
@@ -100,7 +100,7 @@ impl Cluster {
     /// only knows the acknowledgements.
     pub fn broadcast(&mut self, from: impl Into<NodeRef>, text: &str) -> Result<OpReport> {
         let from = self.id_of(from)?;
-        self.operate(Verb::Broadcast, from, Request::Broadcast { text: text.into() }, format!("{text:?}"))
+        self.operate(from, Request::Broadcast { text: text.into() })
     }
 
     /// Writes `key = value` through the first live node as coordinator.
@@ -122,11 +122,7 @@ impl Cluster {
         value: &str,
     ) -> Result<OpReport> {
         let c = self.id_of(coordinator)?;
-        let request = Request::Replicate { key: key.into(), value: value.into() };
-        let op = self.sim.start(Verb::Replicate, c, &request, Some("replicate"))?;
-        let version = self.sim.book.version(op).map_or(String::new(), |v| format!(" ({v})"));
-        self.sim.book.describe(op, format!("{key} = {value}{version}"));
-        Ok(self.sim.finish(op))
+        self.operate(c, Request::Replicate { key: key.into(), value: value.into() })
     }
 
     /// Anti-entropy: the node sends what it has (keys and versions) to every peer; each live
@@ -134,7 +130,7 @@ impl Cluster {
     /// was down during a write catches up.
     pub fn sync(&mut self, node: impl Into<NodeRef>) -> Result<OpReport> {
         let n = self.id_of(node)?;
-        self.operate(Verb::Sync, n, Request::Sync, "newer versions, please".into())
+        self.operate(n, Request::Sync)
     }
 
     /// Reads `key` on every node directly (the omniscient view) and gives a verdict.
@@ -286,15 +282,9 @@ impl Cluster {
         self.sim.run_until(t_ms)
     }
 
-    fn operate(&mut self, verb: Verb, origin: NodeId, request: Request, what: String) -> Result<OpReport> {
-        let refuse = match verb {
-            Verb::Send | Verb::Broadcast => None,
-            Verb::Replicate => Some("replicate"),
-            Verb::Sync => Some("sync"),
-            Verb::Read => Some("read"),
-        };
-        let op = self.sim.start(verb, origin, &request, refuse)?;
-        self.sim.book.describe(op, what);
+    fn operate(&mut self, origin: NodeId, request: Request) -> Result<OpReport> {
+        let op = self.sim.start(request.verb(), origin, &request, request.refused_when_down())?;
+        self.sim.book.describe(op, request.what());
         Ok(self.sim.finish(op))
     }
 

@@ -14,11 +14,11 @@ use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::node::{NodeId, NodeRef};
 use crate::protocol::kv::{KvStore, Request};
-use crate::report::{ConsistencyReport, OpReport, Verb};
+use crate::report::{ConsistencyReport, OpReport};
 use crate::stats::{NodeStatus, SystemStatus};
 
 use super::runtime::{bind, lock, Endpoint, Shared};
-use super::{read_report, Rejected};
+use super::Rejected;
 
 /// One node of a cluster spread over processes (see the module docs).
 #[derive(Debug)]
@@ -75,48 +75,36 @@ impl Member {
         (lines, trace.len())
     }
 
-    fn operate(&mut self, verb: Verb, request: Request, what: String) -> Result<OpReport> {
+    fn operate(&mut self, request: Request) -> Result<OpReport> {
         let started = Instant::now();
         let socket = self.endpoint.as_ref().map(|e| e.socket.clone());
-        let op = self.shared.start(socket.as_deref(), verb, self.me, &request, Some("send"))?;
-        let version = lock(&self.shared.book).version(op).map_or(String::new(), |v| format!(" ({v})"));
-        lock(&self.shared.book).describe(op, format!("{what}{version}"));
+        let op = self.shared.start(socket.as_deref(), request.verb(), self.me, &request, Some("send"))?;
+        lock(&self.shared.book).describe(op, request.what());
         Ok(self.shared.finish(op, started))
     }
 
     /// Sends `text` to one peer and waits for its ack or the timeout.
     pub fn send(&mut self, to: impl Into<NodeRef>, text: &str) -> Result<OpReport> {
         let to = self.shared.config.resolve(to)?;
-        self.operate(Verb::Send, Request::Send { to, text: text.into() }, format!("{text:?}"))
+        self.operate(Request::Send { to, text: text.into() })
     }
     /// Sends `text` to every peer.
     pub fn broadcast(&mut self, text: &str) -> Result<OpReport> {
-        self.operate(Verb::Broadcast, Request::Broadcast { text: text.into() }, format!("{text:?}"))
+        self.operate(Request::Broadcast { text: text.into() })
     }
     /// Stores a new version of `key` and sends it to every peer.
     pub fn replicate(&mut self, key: &str, value: &str) -> Result<OpReport> {
         let request = Request::Replicate { key: key.into(), value: value.into() };
-        self.operate(Verb::Replicate, request, format!("{key} = {value}"))
+        self.operate(request)
     }
     /// Asks every peer for newer versions.
     pub fn sync(&mut self) -> Result<OpReport> {
-        self.operate(Verb::Sync, Request::Sync, "newer versions, please".into())
+        self.operate(Request::Sync)
     }
     /// Reads `key` from every peer; a peer without an answer in time is "no answer".
     pub fn read_all(&mut self, key: &str) -> Result<ConsistencyReport> {
-        let started = Instant::now();
         let socket = self.endpoint.as_ref().map(|e| e.socket.clone());
-        let op = self.shared.start(
-            socket.as_deref(),
-            Verb::Read,
-            self.me,
-            &Request::Read { key: key.into() },
-            Some("read"),
-        )?;
-        self.shared.finish(op, started);
-        let mine = lock(&self.shared.nodes[self.me.index()]).state.get(key).cloned();
-        let answers = lock(&self.shared.book).answers(op);
-        Ok(read_report(key, self.me, mine, &answers, |i| self.shared.config.name(i)))
+        super::read_all(&self.shared, socket.as_deref(), self.me, key)
     }
 
     /// This node's counters and what it heard from each peer: all a node can know.

@@ -38,7 +38,7 @@ use crate::error::{Error, Result};
 use crate::faults::{group_cuts, Cut};
 use crate::node::{Counters, NodeId, NodeRef, Record};
 use crate::protocol::kv::{Body, KvStore, Request};
-use crate::report::{ConsistencyReport, Log, OpReport, Verb};
+use crate::report::{ConsistencyReport, Log, OpReport};
 use crate::stats::{NodeStatus, RunStats, SystemStatus};
 use crate::time::Time;
 use crate::trace::{EventKind, MsgId, Recorded, Trace};
@@ -150,32 +150,31 @@ impl RealCluster {
         self.endpoints[id.index()].as_ref().map(|e| e.socket.clone())
     }
 
-    fn operate(&mut self, verb: Verb, origin: NodeId, request: Request, what: String) -> Result<OpReport> {
-        let refuse = match verb {
-            Verb::Send | Verb::Broadcast => None,
-            Verb::Replicate => Some("replicate"),
-            Verb::Sync => Some("sync"),
-            Verb::Read => Some("read"),
-        };
+    fn operate(&mut self, origin: NodeId, request: Request) -> Result<OpReport> {
         let started = Instant::now();
         let socket = self.socket(origin);
-        let op = self.shared.start(socket.as_deref(), verb, origin, &request, refuse)?;
+        let op = self.shared.start(
+            socket.as_deref(),
+            request.verb(),
+            origin,
+            &request,
+            request.refused_when_down(),
+        )?;
         self.operations += 1;
-        let version = lock(&self.shared.book).version(op).map_or(String::new(), |v| format!(" ({v})"));
-        lock(&self.shared.book).describe(op, format!("{what}{version}"));
+        lock(&self.shared.book).describe(op, request.what());
         Ok(self.shared.finish(op, started))
     }
 
     /// Sends `text` and waits for the reply or the timeout (real milliseconds).
     pub fn send(&mut self, from: impl Into<NodeRef>, to: impl Into<NodeRef>, text: &str) -> Result<OpReport> {
         let (from, to) = (self.id_of(from)?, self.id_of(to)?);
-        self.operate(Verb::Send, from, Request::Send { to, text: text.into() }, format!("{text:?}"))
+        self.operate(from, Request::Send { to, text: text.into() })
     }
 
     /// Sends `text` to every other node and waits for replies or timeouts.
     pub fn broadcast(&mut self, from: impl Into<NodeRef>, text: &str) -> Result<OpReport> {
         let from = self.id_of(from)?;
-        self.operate(Verb::Broadcast, from, Request::Broadcast { text: text.into() }, format!("{text:?}"))
+        self.operate(from, Request::Broadcast { text: text.into() })
     }
 
     /// Writes through the first live node as coordinator.
@@ -194,18 +193,13 @@ impl RealCluster {
         value: &str,
     ) -> Result<OpReport> {
         let c = self.id_of(coordinator)?;
-        self.operate(
-            Verb::Replicate,
-            c,
-            Request::Replicate { key: key.into(), value: value.into() },
-            format!("{key} = {value}"),
-        )
+        self.operate(c, Request::Replicate { key: key.into(), value: value.into() })
     }
 
     /// Anti-entropy over the network: ask every peer for newer versions.
     pub fn sync(&mut self, node: impl Into<NodeRef>) -> Result<OpReport> {
         let n = self.id_of(node)?;
-        self.operate(Verb::Sync, n, Request::Sync, "newer versions, please".into())
+        self.operate(n, Request::Sync)
     }
 
     /// Reads every node's store directly (the omniscient view), like the simulation.
@@ -223,20 +217,8 @@ impl RealCluster {
     /// network. A peer that does not answer in time is "no answer": down, or its answer lost.
     pub fn read_all(&mut self, origin: impl Into<NodeRef>, key: &str) -> Result<ConsistencyReport> {
         let o = self.id_of(origin)?;
-        let started = Instant::now();
-        let socket = self.socket(o);
-        let op = self.shared.start(
-            socket.as_deref(),
-            Verb::Read,
-            o,
-            &Request::Read { key: key.into() },
-            Some("read"),
-        )?;
         self.operations += 1;
-        self.shared.finish(op, started);
-        let mine = lock(&self.shared.nodes[o.index()]).state.get(key).cloned();
-        let answers = lock(&self.shared.book).answers(op);
-        Ok(read_report(key, o, mine, &answers, |i| self.shared.config.name(i)))
+        read_all(&self.shared, self.socket(o).as_deref(), o, key)
     }
 
     /// Crashes a node: its thread stops and its socket closes.
@@ -382,32 +364,38 @@ impl RealCluster {
     }
 }
 
-/// The report of a read over the network: the origin's own record and each peer's answer; a
-/// peer without an answer is "no answer".
-pub(crate) fn read_report(
-    key: &str,
+/// Reads `key` at every peer of `origin` over the network and reports each answer; a peer
+/// without an answer in time is "no answer" (down, or a message lost).
+fn read_all(
+    shared: &Shared<KvStore>,
+    socket: Option<&UdpSocket>,
     origin: NodeId,
-    mine: Option<Arc<Record>>,
-    answers: &[(NodeId, Option<Arc<Body>>)],
-    name: impl Fn(usize) -> String,
-) -> ConsistencyReport {
-    let mut rows: Vec<(String, Option<Option<Arc<Record>>>)> = Vec::new();
-    for i in 0..answers.len() + 1 {
-        let id = NodeId(i as u32);
-        let row = if id == origin {
-            Some(mine.clone())
-        } else {
-            answers.iter().find(|(n, _)| *n == id).and_then(|(_, a)| match a.as_deref() {
-                Some(Body::ReadReply { record }) => Some(record.clone()),
-                _ => None,
-            })
-        };
-        rows.push((name(i), row));
-    }
-    ConsistencyReport::from_answers(
+    key: &str,
+) -> Result<ConsistencyReport> {
+    let started = Instant::now();
+    let request = Request::Read { key: key.into() };
+    let op = shared.start(socket, request.verb(), origin, &request, request.refused_when_down())?;
+    shared.finish(op, started);
+    let mine = lock(&shared.nodes[origin.index()]).state.get(key).cloned();
+    let answers = lock(&shared.book).answers(op);
+    let rows: Vec<(String, Option<Option<Arc<Record>>>)> = (0..shared.addrs.len())
+        .map(|i| {
+            let id = NodeId(i as u32);
+            let answer = if id == origin {
+                Some(mine.clone())
+            } else {
+                answers.iter().find(|(n, _)| *n == id).and_then(|(_, a)| match a.as_deref() {
+                    Some(Body::ReadReply { record }) => Some(record.clone()),
+                    _ => None,
+                })
+            };
+            (shared.config.name(i), answer)
+        })
+        .collect();
+    Ok(ConsistencyReport::from_answers(
         key,
         rows.iter().map(|(n, r)| (n.clone(), r.as_ref().map(|r| r.as_ref()))),
-    )
+    ))
 }
 
 impl Recorded for RealCluster {
