@@ -185,7 +185,7 @@ pub fn broadcast_reach(sweep: &ReachSweep) -> Chart {
 /// Space-time (Lamport) diagram of a run: one lane per node, an arrow per delivered message,
 /// a cross per dropped one, shaded spans while a node is down, partitions marked (c).
 pub fn space_time(run: &(impl Recorded + ?Sized)) -> Chart {
-    let s = SpaceTime::from_run(run, diagrams::MAX_MESSAGES);
+    let s = SpaceTime::from_run(run, diagrams::MAX_DRAWN_MESSAGES);
     let height = (110 + 46 * s.lanes.len() as u32).clamp(SIZE_RANGE.0, 1400);
     Chart::new("space-time diagram", (960, height), Plot::SpaceTime(s))
 }

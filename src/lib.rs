@@ -32,20 +32,30 @@
 //! ## Where things are
 //! - [`config`]: the parameters, checked by [`ConfigBuilder::build`]; every invalid value is an
 //!   [`Error`] naming the field, the value and the allowed range.
-//! - [`cluster`]: the simulated [`Cluster`]: virtual clock, next-event queue, the verbs
-//!   (`send`, `broadcast`, `replicate`, `sync`, `crash`, `recover`, `partition`, `heal`,
-//!   `post`), and `step` / `run` / `run_until`.
-//! - [`node`], [`trace`], [`narration`]: node state, the event enum (what the queue produces and
-//!   what the log shows), and the readable log.
-//! - [`report`], [`stats`]: what a verb returns (the sender's view beside what happened) and
-//!   figures derived from a run.
+//! - [`protocol`]: what a node does, apart from how messages move: the [`protocol::Protocol`]
+//!   trait (per-node state, handlers that write effects into an [`protocol::Out`] buffer and
+//!   do no I/O) and the built-in key-value protocol, [`protocol::kv`], written once.
+//! - [`sim`]: the simulated runtime (virtual clock, next-event queue) and [`Cluster`], the
+//!   key-value protocol on it with the lesson's verbs (`send`, `broadcast`, `replicate`,
+//!   `sync`, `crash`, `recover`, `partition`, `heal`, `post`) and `step` / `run` /
+//!   `run_until`.
+//! - [`udp`]: the same protocol over real UDP sockets on 127.0.0.1: [`udp::RealCluster`]
+//!   (every node in this process, the omniscient view) and [`udp::Member`] (one node per
+//!   process, for the `distlab-node` binary, which reports only what that node can know).
+//! - [`ops`]: operation bookkeeping shared by both runtimes: tags carried by each message,
+//!   fates recorded as they happen, the report assembled. The fault model (loss, duplication,
+//!   latency, partitions, one generator per sending node) is in one private module, `faults`,
+//!   used by both runtimes; its order of draws is documented there.
+//! - [`node`], [`time`], [`trace`], [`narration`]: ids, versions and counters; time; the
+//!   event enum (what the queue produces and what the log shows); the readable log.
+//! - [`report`], [`stats`], [`table`]: what a verb returns (the sender's view beside what
+//!   happened), figures derived from a run, and [`table::Tabular`], how results show as text
+//!   and as HTML under a cell.
 //! - [`experiment`], [`chart`], [`topology`]: sweeps and comparisons, plotters SVG charts, and
 //!   architecture drawings.
 //! - [`predict`]: a learner's guess beside the measured value (predict, then run).
 //! - [`lesson`]: the lesson's data (glossary with a self-check, reflection questions, everyday
 //!   examples, troubleshooting, objectives).
-//! - [`udp`]: the same cluster over real UDP sockets on 127.0.0.1, and the `distlab-node`
-//!   binary for one node per process.
 #![warn(missing_docs)]
 
 pub mod chart;

@@ -4,7 +4,7 @@
 //! is a request to one *target*; the runtime tags it with an [`OpTag`] (operation, target,
 //! request or reply), and a reply carries the same tag back. Tags travel with the message (in
 //! the simulated queue, in the datagram on sockets), so each message's fate is recorded in the
-//! [`Book`] the moment it is settled: delivered, or dropped with its cause. Nothing is
+//! book the moment it is settled: delivered, or dropped with its cause. Nothing is
 //! reconstructed from the trace afterwards, so reports are right with the trace off.
 //!
 //! The sender's view is kept apart: a target is *replied* only when its reply reaches the

@@ -149,13 +149,12 @@ impl SystemStatus {
             let c = &n.counters;
             let mut t = Table::new(
                 format!("status of {} at {} (what this node can know)", n.name, self.now),
-                ["node", "sent", "received", "lost on sending", "keys"],
+                ["node", "sent", "received", "keys"],
             );
             t.row([
                 n.name.clone(),
                 c.sent.to_string(),
                 c.received.to_string(),
-                c.dropped_lost.to_string(),
                 n.keys.map_or("-".to_string(), |k| k.to_string()),
             ]);
             tables.push(t);

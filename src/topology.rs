@@ -26,7 +26,7 @@ use crate::error::{Error, Result};
 use crate::table::Table;
 
 /// Most nodes a topology may have.
-pub const MAX_NODES: usize = 10_000;
+pub const MAX_TOPOLOGY_NODES: usize = 10_000;
 /// Most links a generated topology may have (a full mesh of 1,000 peers has 499,500).
 pub const MAX_LINKS: usize = 1_000_000;
 
@@ -96,10 +96,10 @@ struct Description {
 }
 
 fn count_ok(what: &'static str, n: usize) -> Result<()> {
-    if (1..=MAX_NODES).contains(&n) {
+    if (1..=MAX_TOPOLOGY_NODES).contains(&n) {
         Ok(())
     } else {
-        Err(Error::argument(what, n, format!("1 to {MAX_NODES}")))
+        Err(Error::argument(what, n, format!("1 to {MAX_TOPOLOGY_NODES}")))
     }
 }
 
@@ -214,8 +214,8 @@ impl Topology {
     pub fn parse(json: &str, source: &str) -> Result<Self> {
         let d: Description = serde_json::from_str(json).map_err(|e| Error::json(source, &e))?;
         let fail = |message: String| Error::Data { file: source.to_string(), line: 0, column: 0, message };
-        if d.nodes.len() > MAX_NODES {
-            return Err(fail(format!("{} nodes; at most {MAX_NODES}", d.nodes.len())));
+        if d.nodes.len() > MAX_TOPOLOGY_NODES {
+            return Err(fail(format!("{} nodes; at most {MAX_TOPOLOGY_NODES}", d.nodes.len())));
         }
         let mut t = Topology::new(d.name);
         for m in d.nodes {
@@ -288,7 +288,7 @@ impl Topology {
     /// keeps the role it has where it first appears. A link found twice is drawn once.
     ///
     /// Errors: `InvalidArgument` naming `merge` when the result would have more than
-    /// [`MAX_NODES`] nodes or [`MAX_LINKS`] links.
+    /// [`MAX_TOPOLOGY_NODES`] nodes or [`MAX_LINKS`] links.
     pub fn merge(name: impl Into<String>, systems: &[Topology]) -> Result<Topology> {
         let mut merged = Topology::new(name);
         let mut index: HashMap<String, usize> = HashMap::new();
@@ -302,11 +302,11 @@ impl Topology {
                     })
                 })
                 .collect();
-            if merged.nodes.len() > MAX_NODES {
+            if merged.nodes.len() > MAX_TOPOLOGY_NODES {
                 return Err(Error::argument(
                     "merge",
                     format!("{} nodes", merged.nodes.len()),
-                    format!("at most {MAX_NODES}"),
+                    format!("at most {MAX_TOPOLOGY_NODES}"),
                 ));
             }
             for &(a, b) in &s.links {
@@ -393,7 +393,7 @@ mod tests {
     #[test]
     fn merge_refuses_too_many_nodes() {
         let big = Topology::peer_to_peer(2).unwrap();
-        let many: Vec<Topology> = (0..MAX_NODES / 2 + 1)
+        let many: Vec<Topology> = (0..MAX_TOPOLOGY_NODES / 2 + 1)
             .map(|i| {
                 let mut t = big.clone();
                 t.nodes.iter_mut().for_each(|m| m.name = format!("{}-{i}", m.name));

@@ -10,11 +10,11 @@ use crate::topology::{Role, Topology};
 use crate::trace::{Body, DropCause, EventKind, Recorded, Trace};
 
 /// Messages a space-time diagram draws; a longer run is cut, and the chart says so.
-pub(crate) const MAX_MESSAGES: usize = 200;
+pub(crate) const MAX_DRAWN_MESSAGES: usize = 200;
 /// Lanes (nodes) a diagram draws; with more nodes it keeps those that took part.
 pub(crate) const MAX_LANES: usize = 40;
 /// Nodes a topology drawing draws.
-pub(crate) const MAX_TOPOLOGY_NODES: usize = 60;
+pub(crate) const MAX_DRAWN_NODES: usize = 60;
 
 /// The colour of a dropped message's cross (vermillion, used for nothing else in a diagram).
 pub(crate) const DROP: RGBColor = RGBColor(213, 94, 0);
@@ -355,7 +355,7 @@ pub(crate) fn timeline(root: &Area, title: &str, t: &Timeline) -> Drawn {
 pub(crate) fn topology(root: &Area, title: &str, t: &Topology) -> Drawn {
     let area = titled(root, title)?;
     let (w, h) = area.dim_in_pixel();
-    let shown = t.nodes.len().min(MAX_TOPOLOGY_NODES);
+    let shown = t.nodes.len().min(MAX_DRAWN_NODES);
     let (cx, cy) = (w as f64 / 2.0, h as f64 / 2.0 + 8.0);
     let outer = (w.min(h) as f64 / 2.0 - 60.0).max(20.0);
     let servers: Vec<usize> = (0..shown).filter(|&i| t.nodes[i].role == Role::Server).collect();

@@ -53,7 +53,7 @@ pub use examples::{Example, ExampleNode, Examples, Troubleshooting, Troubleshoot
 pub use glossary::{Glossary, KeyIdea, SelfCheck, Term};
 pub use insights::{AntPair, Ants, BridgeRow, KeyInsight};
 pub use pitfall::{Flag, Pitfall};
-pub use plan::{Architecture, Challenge, Lesson, Misconception, PlanActivity, SuccessCriteria};
+pub use plan::{ArchitectureTradeoffs, Challenge, Lesson, Misconception, PlanActivity, SuccessCriteria};
 pub use quiz::{Quiz, QuizQuestion};
 pub use reflection::{PersonalReflection, Reflection, ReflectionQuestion};
 

@@ -46,7 +46,7 @@ pub struct Challenge {
 /// An architecture with its trade-offs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Architecture {
+pub struct ArchitectureTradeoffs {
     /// Its name, for example `Peer-to-peer`.
     pub name: String,
     /// What it does well.
@@ -105,7 +105,7 @@ pub struct Lesson {
     /// The core challenges.
     pub challenges: Vec<Challenge>,
     /// Centralized, client-server and peer-to-peer, with trade-offs.
-    pub architectures: Vec<Architecture>,
+    pub architectures: Vec<ArchitectureTradeoffs>,
     /// The lesson's key insights, each with where the notebooks show it.
     pub key_insights: Vec<KeyInsight>,
     /// Tips for the study session.

@@ -8,7 +8,7 @@
 //! reports only what that node can know.
 //!
 //! The node logic is the simulation's ([`crate::protocol::kv`]), and so is the fault model
-//! ([`crate::faults`]): with the same seed the same messages are lost. Timing is real, so two
+//! (the crate's `faults` module): with the same seed the same messages are lost. Timing is real, so two
 //! runs differ in latency: that difference is part of the lesson.
 //!
 //! ```no_run

@@ -157,7 +157,11 @@ impl<P: Protocol> Shared<P> {
     ) {
         lock(&self.nodes[from.index()]).counters.count_drop(cause);
         self.settle(tag, Fate::Dropped { cause }, at_sender, from);
-        self.record(EventKind::Dropped { msg: MsgId(msg), from, to, cause });
+        // One node alone cannot know that its message was lost (here the loss is injected
+        // at its own socket, a stand-in for the network): only the omniscient run says so.
+        if self.omniscient {
+            self.record(EventKind::Dropped { msg: MsgId(msg), from, to, cause });
+        }
     }
 
     /// Sends a message from a node's socket: counts it, draws its copies from the fault
