@@ -5,7 +5,8 @@
 //! cargo run --release --example storm -- --nodes 1000 --messages 1000000 --loss 0.05 --seed 1 [--trace]
 //! ```
 //! Prints exactly one JSON line: nodes, messages, delivered, dropped, duplicated,
-//! peak_in_flight, wall_s, msgs_per_s, peak_rss_mb. The same seed gives the same counts.
+//! peak_in_flight, wall_s, msgs_per_s, peak_rss_mb, input_bytes (the storm's own send times,
+//! part of the peak RSS). The same seed gives the same counts.
 
 use std::process::ExitCode;
 use std::time::Instant;
@@ -73,6 +74,7 @@ fn storm(a: &Args) -> Result<String, Error> {
         .build()?;
     let mut cluster = Cluster::new(config);
     let workload = Storm::new(a.messages, a.seed);
+    let input_bytes = workload.input_bytes();
     let started = Instant::now();
     workload.run(&mut cluster)?;
     let wall = started.elapsed().as_secs_f64();
@@ -87,6 +89,7 @@ fn storm(a: &Args) -> Result<String, Error> {
         "wall_s": (wall * 1e4).round() / 1e4,
         "msgs_per_s": (a.messages as f64 / wall).round(),
         "peak_rss_mb": (peak_rss_mb() * 10.0).round() / 10.0,
+        "input_bytes": input_bytes,
     });
     Ok(line.to_string())
 }

@@ -68,35 +68,111 @@ pub fn rates(count: usize, max: f64) -> Vec<f64> {
 }
 
 /// The random-send storm: one-way messages between random distinct nodes, sent at uniformly
-/// spread times over one virtual second. The send times are drawn (and sorted) when it is
+/// spread times over one virtual second. The send times are drawn (and ordered) when it is
 /// made, so a benchmark can time [`Storm::run`] alone; the same seed gives the same storm.
 #[derive(Debug, Clone)]
 pub struct Storm {
-    times: Vec<u32>,
+    times: SendTimes,
     rng: Xoshiro256PlusPlus,
 }
+
+/// The send times, in microseconds of the one virtual second, in order.
+#[derive(Debug, Clone)]
+enum SendTimes {
+    /// Each time, sorted: 4 bytes a message.
+    Sorted(Vec<u32>),
+    /// How many messages leave in each microsecond: 2 MB whatever the number of messages, so
+    /// a large storm's own input does not grow with it and blur what the cluster uses.
+    Counts(Vec<u16>),
+}
+
+/// The microseconds in the storm's second.
+const STORM_US: u32 = 1_000_000;
 
 impl Storm {
     /// `messages` sends, seeded by `seed` (its own stream, apart from the network's).
     pub fn new(messages: u64, seed: u64) -> Storm {
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed ^ 0x5354_4f52_4d00_0000);
-        let mut times: Vec<u32> = (0..messages).map(|_| rng.random_range(0..1_000_000u32)).collect();
-        times.sort_unstable();
+        // The same draws either way, so the storm does not depend on how it is stored.
+        let times = if messages >= u64::from(STORM_US) / 2 {
+            let mut counts = vec![0u16; STORM_US as usize];
+            let mut overflow = false;
+            for _ in 0..messages {
+                let c = &mut counts[rng.random_range(0..STORM_US) as usize];
+                overflow |= *c == u16::MAX;
+                *c = c.saturating_add(1);
+            }
+            if overflow {
+                return Storm::sorted(messages, seed);
+            }
+            SendTimes::Counts(counts)
+        } else {
+            return Storm::sorted(messages, seed);
+        };
         Storm { times, rng }
+    }
+
+    /// The bytes the storm's own send times take (its input, not the cluster's memory).
+    pub fn input_bytes(&self) -> usize {
+        match &self.times {
+            SendTimes::Sorted(t) => t.capacity() * 4,
+            SendTimes::Counts(c) => c.capacity() * 2,
+        }
+    }
+
+    fn sorted(messages: u64, seed: u64) -> Storm {
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed ^ 0x5354_4f52_4d00_0000);
+        let mut times: Vec<u32> = (0..messages).map(|_| rng.random_range(0..STORM_US)).collect();
+        times.sort_unstable();
+        Storm { times: SendTimes::Sorted(times), rng }
     }
 
     /// Posts every message at its time, each from a random node to a random other node, and
     /// runs the cluster to the end.
     pub fn run(mut self, cluster: &mut Cluster) -> Result<()> {
-        let n = cluster.len();
-        for t in std::mem::take(&mut self.times) {
-            cluster.run_until(t as f64 / 1000.0)?;
-            let from = self.rng.random_range(0..n);
-            let to = if n == 1 { 0 } else { (from + 1 + self.rng.random_range(0..n - 1)) % n };
-            cluster.post(from, to, "storm")?;
+        let times = std::mem::replace(&mut self.times, SendTimes::Sorted(Vec::new()));
+        match times {
+            SendTimes::Sorted(times) => {
+                for t in times {
+                    self.post_at(cluster, t)?;
+                }
+            }
+            SendTimes::Counts(counts) => {
+                for (t, &n) in counts.iter().enumerate() {
+                    for _ in 0..n {
+                        self.post_at(cluster, t as u32)?;
+                    }
+                }
+            }
         }
         cluster.run();
         Ok(())
+    }
+
+    fn post_at(&mut self, cluster: &mut Cluster, t: u32) -> Result<()> {
+        let n = cluster.len();
+        cluster.run_until(t as f64 / 1000.0)?;
+        let from = self.rng.random_range(0..n);
+        let to = if n == 1 { 0 } else { (from + 1 + self.rng.random_range(0..n - 1)) % n };
+        cluster.post(from, to, "storm")?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_storm_gives_the_same_run_whether_its_times_are_sorted_or_counted() {
+        let config = Config::builder().nodes(20).loss(0.1).seed(3).trace(false).build().unwrap();
+        let messages = u64::from(STORM_US) / 2;
+        let counted = Storm::new(messages, 3);
+        assert!(matches!(counted.times, SendTimes::Counts(_)));
+        let (mut a, mut b) = (Cluster::new(config.clone()), Cluster::new(config));
+        counted.run(&mut a).unwrap();
+        Storm::sorted(messages, 3).run(&mut b).unwrap();
+        assert_eq!(a.stats(), b.stats());
     }
 }
 
