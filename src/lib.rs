@@ -53,12 +53,16 @@
 //!   and as HTML under a cell.
 //! - [`experiment`], [`chart`], [`topology`]: sweeps and comparisons, plotters SVG charts, and
 //!   architecture drawings.
+//! - [`check`]: a checker that runs a protocol (a learner's own) over many seeds and fault
+//!   schedules, checks properties (delivery, no duplicates, linearizability, a message
+//!   budget, the learner's own) and shrinks the first failure; the exercises of notebook 07.
 //! - [`predict`]: a learner's guess beside the measured value (predict, then run).
 //! - [`lesson`]: the lesson's data (glossary with a self-check, reflection questions, everyday
 //!   examples, troubleshooting, objectives).
 #![warn(missing_docs)]
 
 pub mod chart;
+pub mod check;
 pub mod config;
 pub mod error;
 pub mod experiment;

@@ -97,6 +97,8 @@ struct Op<M> {
     first_event: usize,
     updated: Vec<Arc<Record>>,
     version: Option<Version>,
+    /// When a handler finished the operation, and the value it returned.
+    response: Option<(Time, Option<u64>)>,
 }
 
 /// Every operation of a run and what became of its messages.
@@ -151,9 +153,12 @@ impl<M> Book<M> {
                 }
                 Some(Action::Stored { record })
             }
-            Effect::Finish => {
+            Effect::Finish { value } => {
                 let op = cause.op()?;
                 self.finish(op, now);
+                if let Some(o) = self.ops.get_mut(op as usize) {
+                    o.response.get_or_insert((now, value));
+                }
                 Some(Action::Finished)
             }
         }
@@ -172,6 +177,7 @@ impl<M> Book<M> {
             first_event,
             updated: Vec::new(),
             version: None,
+            response: None,
         });
         (self.ops.len() - 1) as u32
     }
@@ -254,7 +260,8 @@ impl<M> Book<M> {
         }
         t.seen = SenderView::Replied { rtt: now.since(started) };
         t.answer = Some(answer.clone());
-        o.waiting -= 1;
+        // A handler may have finished the operation already (waiting is then 0).
+        o.waiting = o.waiting.saturating_sub(1);
         o.finished = now;
         true
     }
@@ -267,7 +274,8 @@ impl<M> Book<M> {
             return None;
         }
         t.seen = SenderView::TimedOut;
-        o.waiting -= 1;
+        // A handler may have finished the operation already (waiting is then 0).
+        o.waiting = o.waiting.saturating_sub(1);
         o.finished = now;
         Some((t.from, t.node))
     }
@@ -312,6 +320,11 @@ impl<M> Book<M> {
         } else if o.version.is_none() {
             o.version = Some(record.version);
         }
+    }
+
+    /// When a handler finished the operation and what it returned (None: it never did).
+    pub(crate) fn response(&self, op: u32) -> Option<(Time, Option<u64>)> {
+        self.ops.get(op as usize)?.response
     }
 
     /// Each target and its first answer (None: no answer).

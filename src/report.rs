@@ -100,6 +100,8 @@ pub enum Verb {
     Sync,
     /// Ask every peer what it holds for a key.
     Read,
+    /// A request of a learner's own protocol.
+    Request,
 }
 
 impl fmt::Display for Verb {
@@ -110,6 +112,7 @@ impl fmt::Display for Verb {
             Verb::Replicate => "replicate",
             Verb::Sync => "sync",
             Verb::Read => "read",
+            Verb::Request => "request",
         })
     }
 }

@@ -68,6 +68,11 @@ pub trait Protocol: Clone + fmt::Debug + Send + Sync + 'static {
     fn on_recover(&self, _node: &Context, _state: &mut Self::State, _out: &mut Out<Self::Msg>) {}
     /// A message in a few words, for the narration and the charts.
     fn describe(&self, msg: &Self::Msg) -> String;
+    /// The values this node holds, for the checker's properties ([`crate::check`]): the
+    /// messages a node applied, the broadcasts it has, its register. None by default.
+    fn held(&self, _state: &Self::State) -> Vec<u64> {
+        Vec::new()
+    }
     /// The message as the trace records it. The default records [`describe`](Self::describe)
     /// as text; the built-in protocol records its own messages.
     fn trace_body(&self, msg: &Arc<Self::Msg>) -> Arc<Body> {
@@ -125,8 +130,12 @@ pub enum Effect<M> {
         /// The record.
         record: Arc<Record>,
     },
-    /// The operation is done: stop waiting for the targets that have not answered.
-    Finish,
+    /// The operation is done: stop waiting for the targets that have not answered, and
+    /// answer the client, with a value for a read.
+    Finish {
+        /// What the operation returns (a read's value), if anything.
+        value: Option<u64>,
+    },
 }
 
 /// The buffer handlers write their effects into.
@@ -158,9 +167,14 @@ impl<M> Out<M> {
     pub fn stored(&mut self, record: Arc<Record>) {
         self.effects.push(Effect::Stored { record });
     }
-    /// Ends the operation being handled.
+    /// Ends the operation being handled: the client gets its answer (an acknowledgement).
     pub fn finish(&mut self) {
-        self.effects.push(Effect::Finish);
+        self.effects.push(Effect::Finish { value: None });
+    }
+    /// Ends the operation being handled with a value (a read's answer; see
+    /// [`crate::check`]).
+    pub fn respond(&mut self, value: Option<u64>) {
+        self.effects.push(Effect::Finish { value });
     }
     /// The effects written so far.
     pub fn effects(&self) -> &[Effect<M>] {

@@ -5,7 +5,6 @@ use std::sync::Arc;
 
 use crate::config::Config;
 use crate::error::{Error, Result};
-use crate::faults::{group_cuts, Cut};
 use crate::node::{NodeId, NodeRef};
 use crate::protocol::kv::{Body, KvStore, Request};
 use crate::report::{ConsistencyReport, Log, OpReport};
@@ -148,35 +147,23 @@ impl Cluster {
     /// Crashes a node now. Messages that reach it while it is down are dropped; with a
     /// volatile store (`durable(false)`) it loses its data. Crashing a down node does nothing.
     pub fn crash(&mut self, node: impl Into<NodeRef>) -> Result<Log> {
-        let n = self.id_of(node)?;
-        Ok(self.logged(|sim| {
-            sim.crash(n);
-        }))
+        self.sim.crash(node)
     }
 
     /// Brings a node back now. It does not learn what it missed until it syncs.
     pub fn recover(&mut self, node: impl Into<NodeRef>) -> Result<Log> {
-        let n = self.id_of(node)?;
-        Ok(self.logged(|sim| {
-            sim.recover(n);
-        }))
+        self.sim.recover(node)
     }
 
     /// Schedules a crash at virtual time `at_ms` (not before now), for example in the middle
     /// of a replicate.
     pub fn crash_at(&mut self, node: impl Into<NodeRef>, at_ms: f64) -> Result<()> {
-        let n = self.id_of(node)?;
-        let at = self.sim.future("at_ms", at_ms)?;
-        self.sim.schedule_crash(n, at);
-        Ok(())
+        self.sim.crash_at(node, at_ms)
     }
 
     /// Schedules a recovery at virtual time `at_ms` (not before now).
     pub fn recover_at(&mut self, node: impl Into<NodeRef>, at_ms: f64) -> Result<()> {
-        let n = self.id_of(node)?;
-        let at = self.sim.future("at_ms", at_ms)?;
-        self.sim.schedule_recover(n, at);
-        Ok(())
+        self.sim.recover_at(node, at_ms)
     }
 
     /// Splits the cluster into groups that cannot reach each other. Nodes not listed form
@@ -196,8 +183,7 @@ impl Cluster {
         G: IntoIterator<Item = N>,
         N: Into<NodeRef>,
     {
-        let (group_of, count) = self.config().groups(groups)?;
-        Ok(self.logged(|sim| group_cuts(&group_of, count).into_iter().for_each(|c| sim.cut(c))))
+        self.sim.partition(groups)
     }
 
     /// Cuts one direction only: messages from `from` to `to` are dropped, the other way works.
@@ -210,15 +196,12 @@ impl Cluster {
         A: Into<NodeRef>,
         B: Into<NodeRef>,
     {
-        let cut = Cut::new(self.len(), &self.config().resolve_all(from)?, &self.config().resolve_all(to)?);
-        Ok(self.logged(|sim| sim.cut(cut)))
+        self.sim.partition_one_way(from, to)
     }
 
     /// Removes every partition.
     pub fn heal(&mut self) -> Log {
-        self.logged(|sim| {
-            sim.heal();
-        })
+        self.sim.heal()
     }
 
     /// Sends a one-way message with no reply and no waiting: the building block for storms
@@ -257,7 +240,7 @@ impl Cluster {
 
     /// The narration of every recorded event, in the lesson's style.
     pub fn narration(&self) -> Vec<String> {
-        self.trace().iter().filter_map(|e| self.narrate(e)).collect()
+        self.sim.narration()
     }
 
     /// One narration line for an event, or None for events not worth a line (sends).
@@ -286,13 +269,6 @@ impl Cluster {
         let op = self.sim.start(request.verb(), origin, &request, request.refused_when_down())?;
         self.sim.book.describe(op, request.what());
         Ok(self.sim.finish(op))
-    }
-
-    /// Runs `change` and returns the narration of what it recorded.
-    fn logged(&mut self, change: impl FnOnce(&mut Sim<KvStore>)) -> Log {
-        let mark = self.sim.trace().len();
-        change(&mut self.sim);
-        Log { lines: self.sim.trace().since(mark).filter_map(|e| self.narrate(e)).collect() }
     }
 }
 

@@ -22,10 +22,12 @@
 //! ```
 
 mod member;
+mod nodes;
 mod runtime;
 mod wire;
 
 pub use member::Member;
+pub use nodes::RealNodes;
 pub use wire::{Rejected, Wire, MAX_DATAGRAM};
 
 use std::borrow::Cow;

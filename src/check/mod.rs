@@ -1,0 +1,534 @@
+//! Check a protocol over many seeds and faults: a learner's own node, graded.
+//!
+//! A [`Checker`] runs a [`Protocol`] whose requests are [`ClientOp`]s on the simulated
+//! runtime, by default over 200 seeds. Each seed draws its own workload (the client
+//! operations, at virtual times) and its own fault schedule within the [`Bounds`] set:
+//! crashes and recoveries, partitions that heal, on top of the configured message loss.
+//! After each run it checks the [`Property`]s on the final states and the history of calls
+//! and answers. The [`CheckReport`] gives passed N of M; for the first failure, the seed, the
+//! fault schedule shrunk to the fewest faults that still fail (and the workload to the fewest
+//! operations), the history and the space-time diagram of that run, which
+//! [`Checker::replay`] rebuilds exactly.
+//!
+//! ```
+//! use distlab::check::{exercises, Checker};
+//! // The reference solution of exercise (a) passes; the lesson's plain node does not.
+//! let report = exercises::reliable_delivery(exercises::solutions::Reliable).seeds(20).check()?;
+//! assert_eq!(report.passed, 20);
+//! # Ok::<(), distlab::Error>(())
+//! ```
+
+pub mod exercises;
+pub mod linearizable;
+mod properties;
+pub mod schedule;
+
+pub use properties::{Outcome, Property};
+pub use schedule::{Bounds, Fault, FaultKind, Schedule};
+
+use rand::{Rng, SeedableRng};
+use rand_xoshiro::Xoshiro256PlusPlus;
+use serde::{Deserialize, Serialize};
+
+use crate::chart::{self, Chart};
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::node::NodeId;
+use crate::protocol::Protocol;
+use crate::report::Verb;
+use crate::sim::Sim;
+use crate::table::{show_tables, Table, Tabular};
+use crate::time::Time;
+
+/// What a client asks a node to do: the requests of a protocol that can be checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum ClientOp {
+    /// Deliver `value` to node `to`.
+    Send {
+        /// The receiver.
+        to: NodeId,
+        /// A value no other call uses.
+        value: u64,
+    },
+    /// Deliver `value` to every node.
+    Broadcast {
+        /// A value no other call uses.
+        value: u64,
+    },
+    /// Write `value` into the register.
+    Write {
+        /// A value no other call uses.
+        value: u64,
+    },
+    /// Read the register (answer with [`Out::respond`](crate::protocol::Out::respond)).
+    Read,
+}
+
+/// Which calls a run makes.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(tag = "workload", rename_all = "snake_case")]
+pub enum Workload {
+    /// `from` sends every value to `to`.
+    Send {
+        /// The sender.
+        from: NodeId,
+        /// The receiver.
+        to: NodeId,
+    },
+    /// A live node chosen at random broadcasts each value.
+    Broadcast,
+    /// A live node chosen at random writes (or, with probability `reads`, reads) the register.
+    Register {
+        /// The share of reads, 0 to 1.
+        reads: f64,
+    },
+}
+
+/// One call of the history: who was asked what, when, and what came back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Call {
+    /// The node asked.
+    pub node: NodeId,
+    /// What it was asked.
+    pub op: ClientOp,
+    /// When.
+    pub invoked: Time,
+    /// When the node answered and with what; None: it never did.
+    pub returned: Option<(Time, Option<u64>)>,
+}
+
+/// Every call of one run, in the order they were made.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+pub struct History {
+    /// The calls.
+    pub calls: Vec<Call>,
+}
+
+/// Virtual time between two calls of the workload, on average.
+const CALL_SPACING_US: u64 = 20_000;
+
+/// Runs a protocol over many seeds and fault schedules and checks properties (see the module
+/// docs). Build one with [`Checker::new`] and its setters; [`Checker::check`] runs it.
+#[derive(Debug, Clone)]
+pub struct Checker<P: Protocol<Request = ClientOp>> {
+    name: String,
+    protocol: P,
+    config: Config,
+    seeds: u64,
+    first_seed: u64,
+    calls: usize,
+    workload: Workload,
+    bounds: Bounds,
+    properties: Vec<Property<P>>,
+}
+
+impl<P: Protocol<Request = ClientOp>> Checker<P> {
+    /// A checker of `protocol`: 5 nodes, loss 0.1, 200 seeds from 1, 100 broadcasts, no
+    /// crashes or partitions, no properties yet.
+    pub fn new(protocol: P) -> Self {
+        let config =
+            Config::builder().nodes(5).loss(0.1).trace(false).build().expect("the defaults are valid");
+        Checker {
+            name: "check".into(),
+            protocol,
+            config,
+            seeds: 200,
+            first_seed: 1,
+            calls: 100,
+            workload: Workload::Broadcast,
+            bounds: Bounds::default(),
+            properties: Vec::new(),
+        }
+    }
+    /// The name its report shows.
+    pub fn named(mut self, name: &str) -> Self {
+        self.name = name.to_string();
+        self
+    }
+    /// The cluster: nodes, latency, loss, timeout, durability (its seed and trace are set
+    /// per run).
+    pub fn config(mut self, config: Config) -> Self {
+        self.config = config;
+        self
+    }
+    /// How many seeds (runs), 1 to 100,000.
+    pub fn seeds(mut self, seeds: u64) -> Self {
+        self.seeds = seeds;
+        self
+    }
+    /// The first seed; run `i` uses `first + i`.
+    pub fn first_seed(mut self, first: u64) -> Self {
+        self.first_seed = first;
+        self
+    }
+    /// Calls per run, 1 to 10,000.
+    pub fn calls(mut self, calls: usize) -> Self {
+        self.calls = calls;
+        self
+    }
+    /// Which calls a run makes.
+    pub fn workload(mut self, workload: Workload) -> Self {
+        self.workload = workload;
+        self
+    }
+    /// How many crashes and partitions a schedule may hold.
+    pub fn faults(mut self, bounds: Bounds) -> Self {
+        self.bounds = bounds;
+        self
+    }
+    /// Adds a property to check after every run.
+    pub fn property(mut self, property: Property<P>) -> Self {
+        self.properties.push(property);
+        self
+    }
+
+    fn validate(&self) -> Result<()> {
+        let n = self.config.nodes();
+        if !(1..=100_000).contains(&self.seeds) {
+            return Err(Error::argument("seeds", self.seeds, "1 to 100000"));
+        }
+        if !(1..=10_000).contains(&self.calls) {
+            return Err(Error::argument("calls", self.calls, "1 to 10000"));
+        }
+        if self.bounds.crashes > (n - 1) / 2 {
+            return Err(Error::argument(
+                "crashes",
+                self.bounds.crashes,
+                format!("0 to {} (fewer than half of {n} nodes, so a majority stays up)", (n - 1) / 2),
+            ));
+        }
+        if self.bounds.partitions > 10 || (self.bounds.partitions > 0 && n < 2) {
+            return Err(Error::argument(
+                "partitions",
+                self.bounds.partitions,
+                "0 to 10, with at least 2 nodes",
+            ));
+        }
+        match self.workload {
+            Workload::Send { from, to } if from.index() >= n || to.index() >= n || from == to => {
+                Err(Error::argument(
+                    "workload",
+                    format!("send from {from} to {to}"),
+                    format!("two different nodes from 0 to {}", n - 1),
+                ))
+            }
+            Workload::Register { reads } if !(0.0..=1.0).contains(&reads) => {
+                Err(Error::argument("reads", reads, "a share from 0 to 1"))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Runs every seed and checks every property; stops looking at further properties of a
+    /// run at its first violation.
+    pub fn check(&self) -> Result<CheckReport> {
+        self.validate()?;
+        let mut passed = 0;
+        let mut failed_by: Vec<(String, u64)> = self.properties.iter().map(|p| (p.name(), 0)).collect();
+        let mut first: Option<(u64, usize, String)> = None;
+        let mut sent = 0u64;
+        let mut answered = 0u64;
+        for i in 0..self.seeds {
+            let seed = self.first_seed.wrapping_add(i);
+            let schedule = self.schedule(seed, self.calls);
+            let (_, outcome) = self.run(seed, &schedule, self.calls, false)?;
+            sent += outcome.stats.total.sent;
+            answered += outcome.history.calls.iter().filter(|c| c.returned.is_some()).count() as u64;
+            match self.violation(&outcome) {
+                None => passed += 1,
+                Some((p, message)) => {
+                    failed_by[p].1 += 1;
+                    first.get_or_insert((seed, p, message));
+                }
+            }
+        }
+        let first_failure = match first {
+            Some((seed, p, _)) => Some(self.explain(seed, p)?),
+            None => None,
+        };
+        Ok(CheckReport {
+            name: self.name.clone(),
+            runs: self.seeds,
+            passed,
+            failed_by,
+            messages_per_call: sent as f64 / (self.seeds as f64 * self.calls as f64),
+            answered_share: answered as f64 / (self.seeds as f64 * self.calls as f64),
+            first_failure,
+        })
+    }
+
+    /// The first property the outcome violates: (its index, why).
+    fn violation(&self, outcome: &Outcome<P>) -> Option<(usize, String)> {
+        self.properties
+            .iter()
+            .enumerate()
+            .find_map(|(i, p)| p.check(&self.protocol, outcome).err().map(|m| (i, m)))
+    }
+
+    fn fails(&self, seed: u64, schedule: &Schedule, calls: usize, property: usize) -> bool {
+        self.run(seed, schedule, calls, false)
+            .map(|(_, o)| self.properties[property].check(&self.protocol, &o).is_err())
+            .unwrap_or(false)
+    }
+
+    /// Shrinks the failing run of `seed` (its faults, then its calls) and replays it with
+    /// the trace on.
+    fn explain(&self, seed: u64, property: usize) -> Result<Failure> {
+        let drawn = self.schedule(seed, self.calls);
+        let schedule = drawn.shrink(|s| self.fails(seed, s, self.calls, property));
+        // The fewest calls (a prefix of the same workload) that still fail.
+        let mut calls = self.calls;
+        let mut k = 1;
+        while k < self.calls {
+            if self.fails(seed, &schedule, k, property) {
+                calls = k;
+                break;
+            }
+            k *= 2;
+        }
+        let failure = Failure {
+            seed,
+            property: self.properties[property].name(),
+            message: String::new(),
+            faults_drawn: drawn.faults.len(),
+            schedule,
+            calls,
+            history: History::default(),
+            diagram: None,
+        };
+        let (sim, outcome) = self.replay(&failure)?;
+        let message = self.properties[property].check(&self.protocol, &outcome).err().unwrap_or_default();
+        Ok(Failure { message, history: outcome.history, diagram: Some(chart::space_time(&sim)), ..failure })
+    }
+
+    /// Runs a failure's seed again, with its shrunk schedule and calls and the trace on:
+    /// exactly the run the report describes, to step through, narrate or draw.
+    pub fn replay(&self, failure: &Failure) -> Result<(Sim<P>, Outcome<P>)> {
+        self.run(failure.seed, &failure.schedule, failure.calls, true)
+    }
+
+    fn schedule(&self, seed: u64, calls: usize) -> Schedule {
+        let span = Time(calls as u64 * CALL_SPACING_US);
+        Schedule::draw(seed, self.config.nodes(), self.bounds, span)
+    }
+
+    /// The calls of `seed`: when, what, and a number that picks the node.
+    fn plan(&self, seed: u64, calls: usize) -> Vec<(Time, ClientOp, u64)> {
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed ^ 0x4341_4c4c_5300_0000);
+        let span = self.calls as u64 * CALL_SPACING_US;
+        let mut times: Vec<u64> = (0..self.calls).map(|_| rng.random_range(0..span)).collect();
+        times.sort_unstable();
+        times
+            .into_iter()
+            .enumerate()
+            .take(calls)
+            .map(|(i, t)| {
+                let value = i as u64 + 1;
+                let op = match self.workload {
+                    Workload::Send { to, .. } => ClientOp::Send { to, value },
+                    Workload::Broadcast => ClientOp::Broadcast { value },
+                    Workload::Register { reads } => {
+                        if rng.random::<f64>() < reads {
+                            ClientOp::Read
+                        } else {
+                            ClientOp::Write { value }
+                        }
+                    }
+                };
+                (Time(t), op, rng.random::<u64>())
+            })
+            .collect()
+    }
+
+    /// One run: the workload's first `calls` calls and the schedule's faults, in time order,
+    /// then partitions healed and the clock run on (10 timeouts) for what is still moving.
+    fn run(&self, seed: u64, schedule: &Schedule, calls: usize, trace: bool) -> Result<(Sim<P>, Outcome<P>)> {
+        let config = self.config.to_builder().seed(seed).trace(trace).build()?;
+        let settle = Time::from_ms(10.0 * config.timeout_ms());
+        let mut sim = Sim::new(self.protocol.clone(), config);
+        let plan = self.plan(seed, calls);
+        let mut started: Vec<(u32, NodeId, ClientOp, Time)> = Vec::with_capacity(plan.len());
+        let (mut p, mut f) = (0, 0);
+        let mut end = Time(0);
+        while p < plan.len() || f < schedule.faults.len() {
+            let call_next =
+                f >= schedule.faults.len() || (p < plan.len() && plan[p].0 <= schedule.faults[f].at);
+            let at = if call_next { plan[p].0 } else { schedule.faults[f].at };
+            sim.run_until(at.as_ms())?;
+            end = end.max(at);
+            if call_next {
+                let (_, op, pick) = plan[p];
+                p += 1;
+                let node = match self.workload {
+                    Workload::Send { from, .. } => Some(from),
+                    _ => {
+                        let up: Vec<NodeId> =
+                            (0..sim.nodes.len() as u32).map(NodeId).filter(|&n| sim.up(n)).collect();
+                        (!up.is_empty()).then(|| up[(pick % up.len() as u64) as usize])
+                    }
+                };
+                let Some(node) = node else { continue };
+                if let Ok(id) = sim.start(Verb::Request, node, &op, Some("request")) {
+                    started.push((id, node, op, sim.now()));
+                }
+            } else {
+                match &schedule.faults[f].kind {
+                    FaultKind::Crash { node } => {
+                        sim.apply_crash(*node);
+                    }
+                    FaultKind::Recover { node } => {
+                        sim.apply_recover(*node);
+                    }
+                    FaultKind::Partition { group } => {
+                        sim.partition([group.clone()])?;
+                    }
+                    FaultKind::Heal => {
+                        sim.heal();
+                    }
+                }
+                f += 1;
+            }
+        }
+        sim.heal();
+        sim.run_until(end.after(settle).as_ms())?;
+        let calls = started
+            .into_iter()
+            .map(|(id, node, op, invoked)| Call { node, op, invoked, returned: sim.book.response(id) })
+            .collect();
+        let outcome = Outcome {
+            states: sim.nodes.iter().map(|n| n.state.clone()).collect(),
+            up: sim.nodes.iter().map(|n| !n.down).collect(),
+            history: History { calls },
+            stats: sim.stats(),
+            crashes: schedule
+                .faults
+                .iter()
+                .filter_map(|f| match f.kind {
+                    FaultKind::Crash { node } => Some((f.at, node)),
+                    _ => None,
+                })
+                .collect(),
+        };
+        Ok((sim, outcome))
+    }
+}
+
+/// The first failing run, shrunk, and what it shows.
+#[derive(Debug, Clone)]
+pub struct Failure {
+    /// Its seed.
+    pub seed: u64,
+    /// The property it violates.
+    pub property: String,
+    /// Why, in words.
+    pub message: String,
+    /// Faults in the seed's drawn schedule, before shrinking.
+    pub faults_drawn: usize,
+    /// The fewest faults that still fail.
+    pub schedule: Schedule,
+    /// The fewest calls (a prefix of the seed's workload) that still fail.
+    pub calls: usize,
+    /// What was called and answered in that run.
+    pub history: History,
+    /// The space-time diagram of that run.
+    pub diagram: Option<Chart>,
+}
+
+/// What a check found: passed N of M, and the first failure explained.
+#[derive(Debug, Clone)]
+pub struct CheckReport {
+    /// The checker's name.
+    pub name: String,
+    /// Runs (seeds).
+    pub runs: u64,
+    /// Runs where every property held.
+    pub passed: u64,
+    /// Per property, the runs it was the first to fail.
+    pub failed_by: Vec<(String, u64)>,
+    /// Messages sent per call, over all runs (requests, replies, retries).
+    pub messages_per_call: f64,
+    /// Share of calls answered, over all runs.
+    pub answered_share: f64,
+    /// The first failing seed, shrunk.
+    pub first_failure: Option<Failure>,
+}
+
+impl CheckReport {
+    /// True when every run passed.
+    pub fn all_passed(&self) -> bool {
+        self.passed == self.runs
+    }
+}
+
+impl Tabular for History {
+    fn tables(&self) -> Vec<Table> {
+        let mut t = Table::new(
+            format!("history ({} calls)", self.calls.len()),
+            ["called", "node", "call", "answered", "answer"],
+        );
+        for c in &self.calls {
+            let op = match c.op {
+                ClientOp::Send { to, value } => format!("send {value} to Node-{to}"),
+                ClientOp::Broadcast { value } => format!("broadcast {value}"),
+                ClientOp::Write { value } => format!("write {value}"),
+                ClientOp::Read => "read".to_string(),
+            };
+            let (when, answer) = match c.returned {
+                Some((at, Some(v))) => (at.to_string(), v.to_string()),
+                Some((at, None)) => {
+                    (at.to_string(), if c.op == ClientOp::Read { "nothing".into() } else { "ok".into() })
+                }
+                None => ("never".to_string(), "-".to_string()),
+            };
+            t.row([c.invoked.to_string(), format!("Node-{}", c.node), op, when, answer]);
+        }
+        vec![t]
+    }
+}
+
+impl Tabular for CheckReport {
+    fn tables(&self) -> Vec<Table> {
+        let mut t = Table::new(
+            format!("{}: passed {} of {} seeds", self.name, self.passed, self.runs),
+            ["property", "runs where it failed first"],
+        );
+        for (p, n) in &self.failed_by {
+            t.row([p.clone(), n.to_string()]);
+        }
+        t.note(format!(
+            "{:.1} messages per call; {:.0}% of calls answered",
+            self.messages_per_call,
+            100.0 * self.answered_share
+        ));
+        let mut tables = vec![t];
+        if let Some(f) = &self.first_failure {
+            let mut head = Table::new(format!("first failure: seed {}", f.seed), ["", ""]);
+            head.row(["property".to_string(), f.property.clone()])
+                .row(["why".to_string(), f.message.clone()])
+                .row([
+                    "faults".to_string(),
+                    format!("{} (shrunk from {})", f.schedule.faults.len(), f.faults_drawn),
+                ])
+                .row(["calls".to_string(), f.calls.to_string()]);
+            head.note(format!(
+                "replay it: checker.replay(&report.first_failure.unwrap()) runs seed {} again",
+                f.seed
+            ));
+            tables.push(head);
+            tables.extend(f.schedule.tables());
+            tables.extend(f.history.tables());
+        }
+        tables
+    }
+
+    fn to_html(&self) -> String {
+        let mut h: String = self.tables().iter().map(Table::to_html).collect();
+        if let Some(d) = self.first_failure.as_ref().and_then(|f| f.diagram.as_ref()) {
+            h += &d.to_html();
+        }
+        h
+    }
+}
+
+show_tables!(History, CheckReport);

@@ -1,0 +1,182 @@
+//! Fault schedules: crashes, recoveries and partitions at virtual times, drawn from a seed
+//! within bounds the learner sets, and shrunk to the fewest faults that still fail.
+
+use rand::{Rng, SeedableRng};
+use rand_xoshiro::Xoshiro256PlusPlus;
+use serde::Serialize;
+
+use crate::node::NodeId;
+use crate::table::{show_tables, Table, Tabular};
+use crate::time::Time;
+
+/// What happens at one moment of a schedule.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "fault", rename_all = "snake_case")]
+pub enum FaultKind {
+    /// A node crashes.
+    Crash {
+        /// The node.
+        node: NodeId,
+    },
+    /// A node comes back.
+    Recover {
+        /// The node.
+        node: NodeId,
+    },
+    /// These nodes are cut off from the others, both ways.
+    Partition {
+        /// The minority side.
+        group: Vec<NodeId>,
+    },
+    /// Every partition heals.
+    Heal,
+}
+
+/// One fault and when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Fault {
+    /// When, in virtual time.
+    pub at: Time,
+    /// What.
+    #[serde(flatten)]
+    pub kind: FaultKind,
+}
+
+/// The faults of one run, in time order.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+pub struct Schedule {
+    /// The faults.
+    pub faults: Vec<Fault>,
+}
+
+/// How many faults a schedule may hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub struct Bounds {
+    /// Crashes at most, of distinct nodes, fewer than half of them, so a majority stays up;
+    /// each crashed node may come back later.
+    pub crashes: usize,
+    /// Partitions at most; each cuts a minority off and heals later.
+    pub partitions: usize,
+}
+
+impl Schedule {
+    /// The schedule of `seed` for `nodes` nodes over `span` of virtual time.
+    pub(crate) fn draw(seed: u64, nodes: usize, bounds: Bounds, span: Time) -> Schedule {
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed ^ 0x4641_554c_5453_0000);
+        let span = span.0.max(1);
+        let mut faults = Vec::new();
+        let mut order: Vec<u32> = (0..nodes as u32).collect();
+        for i in (1..order.len()).rev() {
+            order.swap(i, rng.random_range(0..=i));
+        }
+        let crashes = rng.random_range(0..=bounds.crashes);
+        for &node in order.iter().take(crashes) {
+            let at = rng.random_range(0..span);
+            faults.push(Fault { at: Time(at), kind: FaultKind::Crash { node: NodeId(node) } });
+            if rng.random_bool(0.5) {
+                let back = at + rng.random_range(1..=span / 2 + 1);
+                faults.push(Fault { at: Time(back), kind: FaultKind::Recover { node: NodeId(node) } });
+            }
+        }
+        let partitions = rng.random_range(0..=bounds.partitions);
+        for _ in 0..partitions {
+            let at = rng.random_range(0..span);
+            let size = rng.random_range(1..=((nodes - 1) / 2).max(1));
+            let mut group: Vec<NodeId> = (0..nodes as u32).map(NodeId).collect();
+            for i in (1..group.len()).rev() {
+                group.swap(i, rng.random_range(0..=i));
+            }
+            group.truncate(size);
+            group.sort();
+            faults.push(Fault { at: Time(at), kind: FaultKind::Partition { group } });
+            let heal = at + rng.random_range(1..=span / 2 + 1);
+            faults.push(Fault { at: Time(heal), kind: FaultKind::Heal });
+        }
+        faults.sort_by_key(|f| f.at);
+        Schedule { faults }
+    }
+
+    /// The schedule without fault `i`.
+    pub(crate) fn without(&self, i: usize) -> Schedule {
+        let mut faults = self.faults.clone();
+        faults.remove(i);
+        Schedule { faults }
+    }
+
+    /// Shrinks the schedule: drops faults one at a time while `fails` still holds, until no
+    /// single fault can go. The result always fails (it is only ever replaced by one that
+    /// does).
+    pub(crate) fn shrink(&self, mut fails: impl FnMut(&Schedule) -> bool) -> Schedule {
+        let mut best = self.clone();
+        let mut i = 0;
+        while i < best.faults.len() {
+            let smaller = best.without(i);
+            if fails(&smaller) {
+                best = smaller;
+            } else {
+                i += 1;
+            }
+        }
+        best
+    }
+}
+
+impl Tabular for Schedule {
+    fn tables(&self) -> Vec<Table> {
+        let mut t = Table::new(format!("fault schedule ({} faults)", self.faults.len()), ["at", "fault"]);
+        for f in &self.faults {
+            let what = match &f.kind {
+                FaultKind::Crash { node } => format!("Node-{node} crashes"),
+                FaultKind::Recover { node } => format!("Node-{node} recovers"),
+                FaultKind::Partition { group } => {
+                    let names: Vec<String> = group.iter().map(|n| format!("Node-{n}")).collect();
+                    format!("{{{}}} cut off from the others", names.join(", "))
+                }
+                FaultKind::Heal => "partitions heal".to_string(),
+            };
+            t.row([f.at.to_string(), what]);
+        }
+        if self.faults.is_empty() {
+            t.note("no faults: loss alone");
+        }
+        vec![t]
+    }
+}
+
+show_tables!(Schedule);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn schedules_stay_in_bounds_and_keep_a_majority_up() {
+        for seed in 0..300 {
+            let s = Schedule::draw(seed, 5, Bounds { crashes: 2, partitions: 2 }, Time(2_000_000));
+            let crashes = s.faults.iter().filter(|f| matches!(f.kind, FaultKind::Crash { .. })).count();
+            let cuts: Vec<_> = s
+                .faults
+                .iter()
+                .filter_map(|f| match &f.kind {
+                    FaultKind::Partition { group } => Some(group.len()),
+                    _ => None,
+                })
+                .collect();
+            assert!(crashes <= 2 && cuts.len() <= 2, "{s:?}");
+            assert!(cuts.iter().all(|&g| (1..=2).contains(&g)), "{s:?}");
+            assert!(s.faults.windows(2).all(|w| w[0].at <= w[1].at));
+            assert_eq!(s, Schedule::draw(seed, 5, Bounds { crashes: 2, partitions: 2 }, Time(2_000_000)));
+        }
+    }
+
+    #[test]
+    fn shrinking_keeps_only_what_still_fails() {
+        let s = Schedule::draw(7, 5, Bounds { crashes: 2, partitions: 2 }, Time(1_000_000));
+        let crash = |s: &Schedule| s.faults.iter().any(|f| matches!(f.kind, FaultKind::Crash { .. }));
+        if crash(&s) {
+            let small = s.shrink(crash);
+            assert_eq!(small.faults.len(), 1);
+            assert!(crash(&small));
+        }
+    }
+}

@@ -1,0 +1,276 @@
+//! The checker: reference solutions pass, deliberately broken protocols are caught with a
+//! seed, verdicts are the same for the same seeds, and a shrunk failure still fails.
+
+use distlab::check::exercises::{self, solutions};
+use distlab::check::{Checker, ClientOp, Outcome, Property, Workload};
+use distlab::node::NodeId;
+use distlab::protocol::{Context, Out, Protocol};
+use distlab::table::Tabular;
+
+// ----- broken protocols -----
+
+/// (a) without retries: sends once and answers when the ack comes back.
+#[derive(Debug, Clone, Copy)]
+struct NoRetry;
+
+impl Protocol for NoRetry {
+    type State = Vec<u64>;
+    type Msg = (bool, u64);
+    type Request = ClientOp;
+    fn on_request(&self, _: &Context, _: &mut Vec<u64>, r: &ClientOp, out: &mut Out<(bool, u64)>) {
+        if let ClientOp::Send { to, value } = *r {
+            out.send(to, (false, value));
+        }
+    }
+    fn on_message(
+        &self,
+        _: &Context,
+        s: &mut Vec<u64>,
+        _: NodeId,
+        m: &(bool, u64),
+        out: &mut Out<(bool, u64)>,
+    ) {
+        match *m {
+            (false, v) => {
+                s.push(v);
+                out.reply((true, v));
+            }
+            (true, _) => out.finish(),
+        }
+    }
+    fn describe(&self, m: &(bool, u64)) -> String {
+        format!("{m:?}")
+    }
+    fn held(&self, s: &Vec<u64>) -> Vec<u64> {
+        s.clone()
+    }
+}
+
+/// (a) with retries, but the receiver counts every copy, duplicates included.
+#[derive(Debug, Clone, Copy)]
+struct CountsDuplicates;
+
+impl Protocol for CountsDuplicates {
+    type State = solutions::ReliableState;
+    type Msg = solutions::Data;
+    type Request = ClientOp;
+    fn on_request(&self, c: &Context, s: &mut Self::State, r: &ClientOp, out: &mut Out<Self::Msg>) {
+        solutions::Reliable.on_request(c, s, r, out)
+    }
+    fn on_message(
+        &self,
+        c: &Context,
+        s: &mut Self::State,
+        from: NodeId,
+        m: &Self::Msg,
+        out: &mut Out<Self::Msg>,
+    ) {
+        if let solutions::Data::Value(v) = *m {
+            s.received.push(v); // applied again on every retry
+            return out.reply(solutions::Data::Ack(v));
+        }
+        solutions::Reliable.on_message(c, s, from, m, out)
+    }
+    fn on_timer(&self, c: &Context, s: &mut Self::State, t: u64, out: &mut Out<Self::Msg>) {
+        solutions::Reliable.on_timer(c, s, t, out)
+    }
+    fn describe(&self, m: &Self::Msg) -> String {
+        format!("{m:?}")
+    }
+    fn held(&self, s: &Self::State) -> Vec<u64> {
+        s.received.clone()
+    }
+}
+
+/// (c) answers a write as soon as a majority has answered the query, before it is stored.
+#[derive(Debug, Clone, Copy)]
+struct AckBeforeStore;
+
+impl Protocol for AckBeforeStore {
+    type State = solutions::RegisterState;
+    type Msg = solutions::RegisterMsg;
+    type Request = ClientOp;
+    fn on_request(&self, c: &Context, s: &mut Self::State, r: &ClientOp, out: &mut Out<Self::Msg>) {
+        solutions::Majority.on_request(c, s, r, out);
+        if let ClientOp::Write { value } = *r {
+            // Stores only here, answers at once, and tells the others later (or never).
+            s.pending.remove(&(s.next - 1));
+            s.value = Some(value);
+            s.stamp.0 += 1;
+            out.finish();
+        }
+    }
+    fn on_message(
+        &self,
+        c: &Context,
+        s: &mut Self::State,
+        from: NodeId,
+        m: &Self::Msg,
+        out: &mut Out<Self::Msg>,
+    ) {
+        solutions::Majority.on_message(c, s, from, m, out)
+    }
+    fn on_timer(&self, c: &Context, s: &mut Self::State, t: u64, out: &mut Out<Self::Msg>) {
+        solutions::Majority.on_timer(c, s, t, out)
+    }
+    fn describe(&self, m: &Self::Msg) -> String {
+        format!("{m:?}")
+    }
+    fn held(&self, s: &Self::State) -> Vec<u64> {
+        solutions::Majority.held(s)
+    }
+}
+
+/// (c) writes correctly, but reads only the local replica.
+#[derive(Debug, Clone, Copy)]
+struct OneReplicaReads;
+
+impl Protocol for OneReplicaReads {
+    type State = solutions::RegisterState;
+    type Msg = solutions::RegisterMsg;
+    type Request = ClientOp;
+    fn on_request(&self, c: &Context, s: &mut Self::State, r: &ClientOp, out: &mut Out<Self::Msg>) {
+        match r {
+            ClientOp::Read => out.respond(s.value),
+            _ => solutions::Majority.on_request(c, s, r, out),
+        }
+    }
+    fn on_message(
+        &self,
+        c: &Context,
+        s: &mut Self::State,
+        from: NodeId,
+        m: &Self::Msg,
+        out: &mut Out<Self::Msg>,
+    ) {
+        solutions::Majority.on_message(c, s, from, m, out)
+    }
+    fn on_timer(&self, c: &Context, s: &mut Self::State, t: u64, out: &mut Out<Self::Msg>) {
+        solutions::Majority.on_timer(c, s, t, out)
+    }
+    fn describe(&self, m: &Self::Msg) -> String {
+        format!("{m:?}")
+    }
+    fn held(&self, s: &Self::State) -> Vec<u64> {
+        solutions::Majority.held(s)
+    }
+}
+
+// ----- tests -----
+
+#[test]
+fn every_reference_solution_passes_200_seeds() {
+    for report in [
+        exercises::reliable_delivery(solutions::Reliable).check().unwrap(),
+        exercises::broadcast(solutions::Gossip).check().unwrap(),
+        exercises::majority_register(solutions::Majority).check().unwrap(),
+    ] {
+        assert_eq!((report.passed, report.runs), (200, 200), "{report}");
+        assert!(report.first_failure.is_none());
+    }
+}
+
+/// The checker catches `checker`'s protocol breaking `property` with a seed; the shrunk
+/// failure replays as the run the report shows, and still breaks the property: shrinking
+/// never returns a schedule that passes.
+fn caught<P: Protocol<Request = ClientOp>>(checker: Checker<P>, property: Property<P>, protocol: P) {
+    let checker = checker.seeds(50);
+    let report = checker.check().unwrap();
+    let f = report.first_failure.as_ref().unwrap_or_else(|| panic!("not caught: {report}"));
+    assert_eq!(f.property, property.name(), "{report}");
+    assert!(report.passed < report.runs);
+    assert!(f.schedule.faults.len() <= f.faults_drawn);
+    let (sim, outcome) = checker.replay(f).unwrap();
+    assert!(!sim.trace().is_empty(), "the replay has the trace on");
+    assert_eq!(outcome.history, f.history, "the replay is the run the report shows");
+    assert!(property.check(&protocol, &outcome).is_err(), "the shrunk run must still fail");
+    assert!(f.diagram.is_some());
+}
+
+#[test]
+fn broken_protocols_are_caught_each_with_a_seed() {
+    caught(exercises::reliable_delivery(NoRetry), Property::Answered, NoRetry);
+    caught(exercises::reliable_delivery(CountsDuplicates), Property::NoDuplicates, CountsDuplicates);
+    caught(
+        exercises::reliable_delivery(solutions::LessonNode),
+        Property::AckedDelivered,
+        solutions::LessonNode,
+    );
+    caught(exercises::broadcast(solutions::LessonNode), Property::EveryLiveNodeHolds, solutions::LessonNode);
+    caught(exercises::majority_register(OneReplicaReads), Property::Linearizable, OneReplicaReads);
+    let report = exercises::majority_register(AckBeforeStore).seeds(50).check().unwrap();
+    let f = report.first_failure.expect("ack before store is caught");
+    let names = [
+        Property::<AckBeforeStore>::AckedWritesSurvive.name(),
+        Property::<AckBeforeStore>::Linearizable.name(),
+    ];
+    assert!(names.contains(&f.property), "{}", f.property);
+}
+
+#[test]
+fn the_same_seeds_give_the_same_verdicts_byte_for_byte() {
+    let run = || exercises::majority_register(OneReplicaReads).seeds(20).check().unwrap();
+    let (a, b) = (run(), run());
+    assert_eq!(a.to_string(), b.to_string());
+    assert_eq!(a.to_html(), b.to_html());
+    let run = || exercises::broadcast(solutions::LessonNode).seeds(20).first_seed(7).check().unwrap();
+    assert_eq!(run().to_html(), run().to_html());
+}
+
+fn at_most_three_values(o: &Outcome<solutions::Reliable>) -> Result<(), String> {
+    let n = o.states[1].received.len();
+    if n <= 3 {
+        Ok(())
+    } else {
+        Err(format!("Node-1 holds {n} values"))
+    }
+}
+
+#[test]
+fn a_learners_own_property_is_checked_and_named() {
+    let report = Checker::new(solutions::Reliable)
+        .named("custom")
+        .config(distlab::Config::builder().nodes(2).loss(0.0).trace(false).build().unwrap())
+        .workload(Workload::Send { from: NodeId(0), to: NodeId(1) })
+        .calls(5)
+        .seeds(3)
+        .property(Property::Custom("at most three values", at_most_three_values))
+        .check()
+        .unwrap();
+    assert_eq!(report.passed, 0);
+    let f = report.first_failure.unwrap();
+    assert_eq!(f.property, "at most three values");
+    assert_eq!(f.calls, 4, "the fewest calls that still fail");
+    assert!(f.message.contains("holds 4 values"), "{}", f.message);
+}
+
+#[test]
+fn bad_bounds_are_errors_that_name_the_value() {
+    let e = exercises::broadcast(solutions::Gossip)
+        .faults(distlab::check::Bounds { crashes: 3, partitions: 0 })
+        .check()
+        .unwrap_err();
+    assert!(e.to_string().contains("crashes"), "{e}");
+    let e = exercises::reliable_delivery(solutions::Reliable).seeds(0).check().unwrap_err();
+    assert!(e.to_string().contains("seeds"), "{e}");
+    let e = Checker::new(solutions::Reliable)
+        .workload(Workload::Send { from: NodeId(0), to: NodeId(9) })
+        .check()
+        .unwrap_err();
+    assert!(e.to_string().contains("workload"), "{e}");
+}
+
+#[test]
+fn a_learners_protocol_runs_over_real_sockets_too() {
+    use distlab::udp::RealNodes;
+    let config = distlab::Config::builder().nodes(2).loss(0.3).seed(5).timeout_ms(2000.0).build().unwrap();
+    let mut real = RealNodes::start(solutions::Reliable, config).unwrap();
+    for value in 1..=5 {
+        let r = real.request(0, ClientOp::Send { to: NodeId(1), value }).unwrap();
+        assert!(r.log.iter().any(|l| l.contains("Node-1 received from Node-0")), "{r}");
+    }
+    std::thread::sleep(std::time::Duration::from_millis(50));
+    assert_eq!(real.state(1).unwrap().received, vec![1, 2, 3, 4, 5], "each value once, in order");
+    assert!(real.state(0).unwrap().waiting.is_empty(), "every value acknowledged");
+    real.shutdown();
+}
