@@ -31,7 +31,7 @@ pub use nodes::RealNodes;
 pub use wire::{Rejected, Wire, MAX_DATAGRAM};
 
 use std::borrow::Cow;
-use std::net::{Ipv4Addr, SocketAddr, UdpSocket};
+use std::net::{SocketAddr, UdpSocket};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -45,7 +45,7 @@ use crate::stats::{NodeStatus, RunStats, SystemStatus};
 use crate::time::Time;
 use crate::trace::{EventKind, MsgId, Recorded, Trace};
 
-use runtime::{bind, lock, Endpoint, Shared};
+use runtime::{bind, bind_all, lock, start_all, Endpoint, Shared};
 
 /// The most nodes on real sockets (each is a thread and a port).
 pub const MAX_REAL_NODES: usize = 256;
@@ -78,23 +78,9 @@ impl RealCluster {
                 format!("one port per node, at most {MAX_REAL_NODES} nodes on real sockets"),
             ));
         }
-        let sockets = ports
-            .iter()
-            .map(|&p| bind(SocketAddr::from((Ipv4Addr::LOCALHOST, p))))
-            .collect::<Result<Vec<_>>>()?;
-        let addrs = sockets
-            .iter()
-            .map(|s| {
-                s.local_addr()
-                    .map_err(|e| Error::Network { addr: "127.0.0.1".into(), message: e.to_string() })
-            })
-            .collect::<Result<Vec<_>>>()?;
+        let (sockets, addrs) = bind_all(ports)?;
         let shared = Arc::new(Shared::new(KvStore, config, addrs, true, 0));
-        let endpoints = sockets
-            .into_iter()
-            .enumerate()
-            .map(|(i, s)| Endpoint::start(&shared, NodeId(i as u32), s).map(Some))
-            .collect::<Result<Vec<_>>>()?;
+        let endpoints = start_all(&shared, sockets)?;
         Ok(RealCluster { shared, endpoints, operations: 0 })
     }
 

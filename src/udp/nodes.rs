@@ -1,19 +1,18 @@
 //! Any protocol over real sockets: a learner's own node, one thread and one socket per node.
 
 use std::borrow::Cow;
-use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::Instant;
 
 use crate::config::Config;
 use crate::error::{Error, Result};
-use crate::node::{NodeId, NodeRef};
+use crate::node::NodeRef;
 use crate::protocol::Protocol;
 use crate::report::{OpReport, Verb};
 use crate::time::Time;
 use crate::trace::{Recorded, Trace};
 
-use super::runtime::{bind, lock, Endpoint, Shared};
+use super::runtime::{bind_all, lock, start_all, Endpoint, Shared};
 use super::MAX_REAL_NODES;
 
 /// Every node of a protocol on 127.0.0.1, in this process: the same handlers as on
@@ -34,22 +33,9 @@ impl<P: Protocol> RealNodes<P> {
                 format!("1 to {MAX_REAL_NODES} on real sockets"),
             ));
         }
-        let sockets = (0..config.nodes())
-            .map(|_| bind(SocketAddr::from((Ipv4Addr::LOCALHOST, 0))))
-            .collect::<Result<Vec<_>>>()?;
-        let addrs = sockets
-            .iter()
-            .map(|s| {
-                s.local_addr()
-                    .map_err(|e| Error::Network { addr: "127.0.0.1".into(), message: e.to_string() })
-            })
-            .collect::<Result<Vec<_>>>()?;
+        let (sockets, addrs) = bind_all(&vec![0; config.nodes()])?;
         let shared = Arc::new(Shared::new(protocol, config, addrs, true, 0));
-        let endpoints = sockets
-            .into_iter()
-            .enumerate()
-            .map(|(i, s)| Endpoint::start(&shared, NodeId(i as u32), s).map(Some))
-            .collect::<Result<Vec<_>>>()?;
+        let endpoints = start_all(&shared, sockets)?;
         Ok(RealNodes { shared, endpoints })
     }
 

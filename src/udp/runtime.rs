@@ -398,6 +398,34 @@ pub(crate) fn bind(addr: SocketAddr) -> Result<UdpSocket> {
     Ok(socket)
 }
 
+/// Binds one socket per port on 127.0.0.1 (0: the system picks a port); a port in use is an
+/// error that names it.
+pub(crate) fn bind_all(ports: &[u16]) -> Result<(Vec<UdpSocket>, Vec<SocketAddr>)> {
+    let sockets = ports
+        .iter()
+        .map(|&p| bind(SocketAddr::from((std::net::Ipv4Addr::LOCALHOST, p))))
+        .collect::<Result<Vec<_>>>()?;
+    let addrs = sockets
+        .iter()
+        .map(|s| {
+            s.local_addr().map_err(|e| Error::Network { addr: "127.0.0.1".into(), message: e.to_string() })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok((sockets, addrs))
+}
+
+/// Starts one node thread per socket, node `i` on socket `i`.
+pub(crate) fn start_all<P: Protocol>(
+    shared: &Arc<Shared<P>>,
+    sockets: Vec<UdpSocket>,
+) -> Result<Vec<Option<Endpoint>>> {
+    sockets
+        .into_iter()
+        .enumerate()
+        .map(|(i, s)| Endpoint::start(shared, NodeId(i as u32), s).map(Some))
+        .collect()
+}
+
 impl Endpoint {
     pub(crate) fn start<P: Protocol>(
         shared: &Arc<Shared<P>>,
