@@ -82,6 +82,32 @@ impl Protocol for CountsDuplicates {
     }
 }
 
+/// The handlers a broken register shares with the reference solution of (c): only
+/// `on_request` differs.
+macro_rules! like_majority {
+    () => {
+        fn on_message(
+            &self,
+            c: &Context,
+            s: &mut Self::State,
+            from: NodeId,
+            m: &Self::Msg,
+            out: &mut Out<Self::Msg>,
+        ) {
+            solutions::Majority.on_message(c, s, from, m, out)
+        }
+        fn on_timer(&self, c: &Context, s: &mut Self::State, t: u64, out: &mut Out<Self::Msg>) {
+            solutions::Majority.on_timer(c, s, t, out)
+        }
+        fn describe(&self, m: &Self::Msg) -> String {
+            format!("{m:?}")
+        }
+        fn held(&self, s: &Self::State) -> Vec<u64> {
+            solutions::Majority.held(s)
+        }
+    };
+}
+
 /// (c) answers a write as soon as a majority has answered the query, before it is stored.
 #[derive(Debug, Clone, Copy)]
 struct AckBeforeStore;
@@ -100,25 +126,7 @@ impl Protocol for AckBeforeStore {
             out.finish();
         }
     }
-    fn on_message(
-        &self,
-        c: &Context,
-        s: &mut Self::State,
-        from: NodeId,
-        m: &Self::Msg,
-        out: &mut Out<Self::Msg>,
-    ) {
-        solutions::Majority.on_message(c, s, from, m, out)
-    }
-    fn on_timer(&self, c: &Context, s: &mut Self::State, t: u64, out: &mut Out<Self::Msg>) {
-        solutions::Majority.on_timer(c, s, t, out)
-    }
-    fn describe(&self, m: &Self::Msg) -> String {
-        format!("{m:?}")
-    }
-    fn held(&self, s: &Self::State) -> Vec<u64> {
-        solutions::Majority.held(s)
-    }
+    like_majority!();
 }
 
 /// (c) writes correctly, but reads only the local replica.
@@ -135,25 +143,7 @@ impl Protocol for OneReplicaReads {
             _ => solutions::Majority.on_request(c, s, r, out),
         }
     }
-    fn on_message(
-        &self,
-        c: &Context,
-        s: &mut Self::State,
-        from: NodeId,
-        m: &Self::Msg,
-        out: &mut Out<Self::Msg>,
-    ) {
-        solutions::Majority.on_message(c, s, from, m, out)
-    }
-    fn on_timer(&self, c: &Context, s: &mut Self::State, t: u64, out: &mut Out<Self::Msg>) {
-        solutions::Majority.on_timer(c, s, t, out)
-    }
-    fn describe(&self, m: &Self::Msg) -> String {
-        format!("{m:?}")
-    }
-    fn held(&self, s: &Self::State) -> Vec<u64> {
-        solutions::Majority.held(s)
-    }
+    like_majority!();
 }
 
 // ----- tests -----
