@@ -22,7 +22,8 @@ use crate::stats::RunStats;
 use crate::topology::Topology;
 use crate::trace::Recorded;
 
-pub(crate) use diagrams::{SpaceTime, Timeline};
+pub use diagrams::Stamp;
+pub(crate) use diagrams::{SpaceTime, Timeline, MAX_DRAWN_MESSAGES};
 
 /// The Okabe-Ito palette: distinguishable with the common forms of colour blindness.
 pub const PALETTE: [(u8, u8, u8); 8] = [
@@ -48,6 +49,8 @@ pub(crate) enum Plot {
     Availability(Availability),
     Histogram(plots::Histogram),
     SpaceTime(SpaceTime),
+    /// Two runs on one time axis (a what-if): as they ran, and changed.
+    Pair(Box<[SpaceTime; 2]>),
     Timeline(Timeline),
     Topology(Topology),
 }
@@ -98,6 +101,11 @@ impl Chart {
                 Plot::Availability(a) => plots::availability(&root, &self.title, a),
                 Plot::Histogram(h) => plots::histogram(&root, &self.title, h),
                 Plot::SpaceTime(s) => diagrams::space_time(&root, &self.title, s),
+                Plot::Pair(p) => {
+                    let second = self.title.split_once(" | ").map_or("changed", |(_, b)| b);
+                    let first = self.title.split_once(" | ").map_or(self.title.as_str(), |(a, _)| a);
+                    diagrams::pair(&root, [first, second], p)
+                }
                 Plot::Timeline(t) => diagrams::timeline(&root, &self.title, t),
                 Plot::Topology(t) => diagrams::topology(&root, &self.title, t),
             }
@@ -188,6 +196,28 @@ pub fn space_time(run: &(impl Recorded + ?Sized)) -> Chart {
     let s = SpaceTime::from_run(run, diagrams::MAX_DRAWN_MESSAGES);
     let height = (110 + 46 * s.lanes.len() as u32).clamp(SIZE_RANGE.0, 1400);
     Chart::new("space-time diagram", (960, height), Plot::SpaceTime(s))
+}
+
+/// The space-time diagram with a dot per event at a node, labelled with its number, its
+/// Lamport timestamp or its vector clock ([`crate::causality`]).
+pub fn clocks(run: &(impl Recorded + ?Sized), stamp: Stamp) -> Result<Chart> {
+    let s = SpaceTime::from_run(run, diagrams::MAX_DRAWN_MESSAGES).with_dots(run, stamp, None)?;
+    let what = match stamp {
+        Stamp::Number => "event numbers",
+        Stamp::Lamport => "Lamport timestamps",
+        Stamp::Vector => "vector clocks",
+    };
+    let height = (150 + 56 * s.lanes.len() as u32).clamp(SIZE_RANGE.0, 1400);
+    Ok(Chart::new(format!("space-time diagram with {what}"), (960, height), Plot::SpaceTime(s)))
+}
+
+/// The space-time diagram with `event` ringed, its causal past in green, the events
+/// concurrent with it in orange and those after it in grey; dots labelled by number.
+pub fn causal(run: &(impl Recorded + ?Sized), event: usize) -> Result<Chart> {
+    let s =
+        SpaceTime::from_run(run, diagrams::MAX_DRAWN_MESSAGES).with_dots(run, Stamp::Number, Some(event))?;
+    let height = (150 + 56 * s.lanes.len() as u32).clamp(SIZE_RANGE.0, 1400);
+    Ok(Chart::new(format!("what event #{event} can know of"), (960, height), Plot::SpaceTime(s)))
 }
 
 /// Each node's up and down spans over the run (d).

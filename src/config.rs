@@ -29,7 +29,8 @@ pub const MAX_MS: f64 = 3_600_000.0;
 pub const DEFAULT_SEED: u64 = 2026;
 
 /// How long a message takes from sender to receiver, in virtual milliseconds.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, serde::Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Latency {
     /// Every message takes exactly `ms`.
     Constant {

@@ -5,7 +5,8 @@
 //! always in this order:
 //! 1. whether the network makes a second copy (only when duplication is on, so switching it
 //!    on is the only thing that changes the stream);
-//! 2. for each copy: whether it is lost, then its latency.
+//! 2. for each copy: whether it is lost, then one number for its latency (drawn even for a
+//!    constant latency, so changing the model shifts no later draw).
 //!
 //! A node that is down sends nothing and draws nothing. Because every node has its own
 //! stream, what one node sends never shifts the draws of another: the simulation and the UDP
@@ -80,6 +81,15 @@ impl Links {
         Links { latency: config.latency(), loss: config.loss(), duplication: config.duplication() }
     }
 
+    /// Changes the loss probability from now on (a what-if fork).
+    pub(crate) fn set_loss(&mut self, p: f64) {
+        self.loss = p;
+    }
+    /// Changes the latency model from now on (a what-if fork).
+    pub(crate) fn set_latency(&mut self, latency: Latency) {
+        self.latency = latency;
+    }
+
     /// Draws a message's copies from its sender's generator, in the documented order.
     pub(crate) fn draw(&self, rng: &mut SenderRng) -> Copies {
         let twice = self.duplication > 0.0 && rng.0.random::<f64>() < self.duplication;
@@ -91,11 +101,14 @@ impl Links {
     fn copy(&self, rng: &mut SenderRng) -> Copy {
         // `u < p` makes 0 never and 1 always.
         let lost = rng.0.random::<f64>() < self.loss;
+        // One number per copy whatever the model, so a what-if fork that changes the model
+        // keeps every later draw of the stream where it was.
+        let u = rng.0.random::<f64>();
         let ms = match self.latency {
             Latency::Constant { ms } => ms,
-            Latency::Uniform { min_ms, max_ms } => min_ms + (max_ms - min_ms) * rng.0.random::<f64>(),
+            Latency::Uniform { min_ms, max_ms } => min_ms + (max_ms - min_ms) * u,
             // Inverse transform; 1 - u is in (0, 1], so ln is finite.
-            Latency::Exponential { mean_ms } => -mean_ms * (1.0 - rng.0.random::<f64>()).ln(),
+            Latency::Exponential { mean_ms } => -mean_ms * (1.0 - u).ln(),
         };
         Copy { lost, latency: Time((ms * 1000.0) as u64) }
     }

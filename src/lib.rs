@@ -61,6 +61,7 @@
 //!   examples, troubleshooting, objectives).
 #![warn(missing_docs)]
 
+pub mod causality;
 pub mod chart;
 pub mod check;
 pub mod config;
@@ -75,6 +76,7 @@ pub mod predict;
 pub mod protocol;
 mod queue;
 pub mod report;
+pub mod runfile;
 pub mod sim;
 pub mod stats;
 pub mod table;
@@ -82,6 +84,7 @@ pub mod time;
 pub mod topology;
 pub mod trace;
 pub mod udp;
+pub mod whatif;
 
 /// The simulated cluster (kept at its old path, `distlab::cluster::Cluster`).
 pub mod cluster {

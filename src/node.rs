@@ -133,6 +133,16 @@ impl Counters {
     pub fn dropped(&self) -> u64 {
         self.dropped_lost + self.dropped_target_down + self.dropped_sender_down + self.dropped_partitioned
     }
+    /// This node's messages dropped for `cause`.
+    pub fn drops(&self, cause: crate::trace::DropCause) -> u64 {
+        use crate::trace::DropCause;
+        match cause {
+            DropCause::Lost => self.dropped_lost,
+            DropCause::TargetDown => self.dropped_target_down,
+            DropCause::SenderDown => self.dropped_sender_down,
+            DropCause::Partitioned => self.dropped_partitioned,
+        }
+    }
     /// The counters of several nodes added up.
     pub fn sum<'a>(all: impl IntoIterator<Item = &'a Counters>) -> Counters {
         let mut total = Counters::default();

@@ -419,12 +419,10 @@ impl Tabular for Log {
     }
 }
 
-impl Tabular for ConsistencyReport {
-    fn log(&self) -> &[String] {
-        &[]
-    }
-    fn tables(&self) -> Vec<Table> {
-        let verdict = match &self.verdict {
+impl ConsistencyReport {
+    /// The verdict in words: `INCONSISTENT: stale: Node-2`.
+    pub fn verdict_text(&self) -> String {
+        match &self.verdict {
             Verdict::Consistent if self.over_network => {
                 "CONSISTENT: every node answered with the same version".to_string()
             }
@@ -437,7 +435,16 @@ impl Tabular for ConsistencyReport {
                 "UNKNOWN: the answers agree, but no answer from {} (down, or a message lost)",
                 silent.join(", ")
             ),
-        };
+        }
+    }
+}
+
+impl Tabular for ConsistencyReport {
+    fn log(&self) -> &[String] {
+        &[]
+    }
+    fn tables(&self) -> Vec<Table> {
+        let verdict = self.verdict_text();
         let mut t = Table::new(
             format!("consistency of {:?}: {verdict}", self.key),
             ["node", "state", "value", "version", "replica"],

@@ -1,6 +1,8 @@
 //! The charts without axes of numbers: the space-time diagram, the up/down timeline and
 //! topology drawings. They are laid out in pixels directly.
 
+mod marks;
+
 use std::collections::BTreeMap;
 
 use plotters::prelude::*;
@@ -29,15 +31,23 @@ pub(crate) struct Arrow {
     dropped: Option<DropCause>,
 }
 
+pub use marks::Stamp;
+
 /// What a space-time diagram draws, copied out of a cluster's trace.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SpaceTime {
     pub(crate) lanes: Vec<String>,
+    /// The node drawn in each lane.
+    lane_nodes: Vec<usize>,
     arrows: Vec<Arrow>,
     down: Spans,
     cuts: Vec<(f64, f64)>,
-    horizon: f64,
+    pub(crate) horizon: f64,
     notes: Vec<String>,
+    /// Events at nodes, when asked for (clocks, causal past).
+    dots: Vec<marks::Dot>,
+    /// Vertical marks: (time in ms, label).
+    pub(crate) marks: Vec<(f64, String)>,
 }
 
 /// Down spans per node and partition spans, from the trace.
@@ -154,11 +164,14 @@ impl SpaceTime {
         }
         SpaceTime {
             lanes: lanes.iter().map(|&n| run.node_name(n)).collect(),
+            lane_nodes: lanes,
             arrows,
             down,
             cuts,
             horizon,
             notes,
+            dots: Vec::new(),
+            marks: Vec::new(),
         }
     }
 }
@@ -302,10 +315,19 @@ pub(crate) fn space_time(root: &Area, title: &str, s: &SpaceTime) -> Drawn {
             }
         }
     }
+    marks::draw(&area, &f, s)?;
     let key = "blue: request, orange: reply, X: dropped, purple: node down, yellow: partition";
-    let mut text = vec![key.to_string()];
+    let mut text = vec![marks::key(s).unwrap_or(key).to_string()];
     text.extend(s.notes.iter().cloned());
     note(root, &text.join("; "))
+}
+
+/// Two space-time diagrams, one above the other, on the same time axis.
+pub(crate) fn pair(root: &Area, titles: [&str; 2], s: &[SpaceTime; 2]) -> Drawn {
+    let (_, h) = root.dim_in_pixel();
+    let (top, bottom) = root.split_vertically(h / 2);
+    space_time(&top, titles[0], &s[0])?;
+    space_time(&bottom, titles[1], &s[1])
 }
 
 /// What a timeline draws.

@@ -8,6 +8,7 @@ use crate::error::{Error, Result};
 use crate::node::{NodeId, NodeRef};
 use crate::protocol::kv::{Body, KvStore, Request};
 use crate::report::{ConsistencyReport, Log, OpReport};
+use crate::sim::calls::Call;
 use crate::sim::Sim;
 use crate::stats::{RunStats, SystemStatus};
 use crate::time::Time;
@@ -25,15 +26,23 @@ use crate::trace::{Event, MsgId, Recorded, Trace};
 /// ```
 #[derive(Debug, Clone)]
 pub struct Cluster {
-    sim: Sim<KvStore>,
+    pub(crate) sim: Sim<KvStore>,
     /// A storm posts the same text over and over: one shared body instead of a copy each.
     last_post: Option<Arc<Body>>,
+    last_text: Arc<str>,
+    /// The verbs issued so far, kept while the trace is on (a run file saves them).
+    pub(crate) calls: Vec<Call>,
 }
 
 impl Cluster {
     /// A cluster with every node up and every store empty, at virtual time 0.
     pub fn new(config: Config) -> Self {
-        Cluster { sim: Sim::new(KvStore, config), last_post: None }
+        Cluster {
+            sim: Sim::new(KvStore, config),
+            last_post: None,
+            last_text: Arc::from(""),
+            calls: Vec::new(),
+        }
     }
 
     /// The configuration it was built from.
@@ -68,6 +77,25 @@ impl Cluster {
     pub fn pending(&self) -> usize {
         self.sim.pending()
     }
+    /// The verbs issued so far, in order (kept only while the trace is on).
+    pub fn calls(&self) -> &[Call] {
+        &self.calls
+    }
+
+    /// Marks a point between verbs (a what-if fork may act there), runs the verb, and
+    /// records it when it succeeded and the trace is on.
+    fn verb<T>(
+        &mut self,
+        call: impl FnOnce() -> Call,
+        run: impl FnOnce(&mut Self) -> Result<T>,
+    ) -> Result<T> {
+        self.sim.boundary(Some(self.sim.now()));
+        let out = run(self)?;
+        if self.config().trace {
+            self.calls.push(call());
+        }
+        Ok(out)
+    }
 
     /// The id of a node given by index or name; an error for an unknown one.
     pub fn id_of(&self, node: impl Into<NodeRef>) -> Result<NodeId> {
@@ -90,7 +118,10 @@ impl Cluster {
     /// A node that is down sends nothing: the message is dropped with cause "sender down".
     pub fn send(&mut self, from: impl Into<NodeRef>, to: impl Into<NodeRef>, text: &str) -> Result<OpReport> {
         let (from, to) = (self.id_of(from)?, self.id_of(to)?);
-        self.operate(from, Request::Send { to, text: text.into() })
+        self.verb(
+            || Call::Send { from: from.0, to: to.0, text: text.into() },
+            |c| c.operate(from, Request::Send { to, text: text.into() }),
+        )
     }
 
     /// Sends `text` from one node to every other node and waits for replies or timeouts.
@@ -99,7 +130,10 @@ impl Cluster {
     /// only knows the acknowledgements.
     pub fn broadcast(&mut self, from: impl Into<NodeRef>, text: &str) -> Result<OpReport> {
         let from = self.id_of(from)?;
-        self.operate(from, Request::Broadcast { text: text.into() })
+        self.verb(
+            || Call::Broadcast { from: from.0, text: text.into() },
+            |c| c.operate(from, Request::Broadcast { text: text.into() }),
+        )
     }
 
     /// Writes `key = value` through the first live node as coordinator.
@@ -108,7 +142,11 @@ impl Cluster {
     pub fn replicate(&mut self, key: &str, value: &str) -> Result<OpReport> {
         let coordinator =
             (0..self.len()).find(|&i| !self.sim.nodes[i].down).ok_or(Error::AllDown { verb: "replicate" })?;
-        self.replicate_from(coordinator, key, value)
+        let request = Request::Replicate { key: key.into(), value: value.into() };
+        self.verb(
+            || Call::Replicate { key: key.into(), value: value.into() },
+            |c| c.operate(NodeId(coordinator as u32), request),
+        )
     }
 
     /// The coordinator stores a new version of `key` and sends it to every other node over
@@ -120,8 +158,11 @@ impl Cluster {
         key: &str,
         value: &str,
     ) -> Result<OpReport> {
-        let c = self.id_of(coordinator)?;
-        self.operate(c, Request::Replicate { key: key.into(), value: value.into() })
+        let node = self.id_of(coordinator)?;
+        self.verb(
+            || Call::ReplicateFrom { node: node.0, key: key.into(), value: value.into() },
+            |c| c.operate(node, Request::Replicate { key: key.into(), value: value.into() }),
+        )
     }
 
     /// Anti-entropy: the node sends what it has (keys and versions) to every peer; each live
@@ -129,7 +170,7 @@ impl Cluster {
     /// was down during a write catches up.
     pub fn sync(&mut self, node: impl Into<NodeRef>) -> Result<OpReport> {
         let n = self.id_of(node)?;
-        self.operate(n, Request::Sync)
+        self.verb(|| Call::Sync { node: n.0 }, |c| c.operate(n, Request::Sync))
     }
 
     /// Reads `key` on every node directly (the omniscient view) and gives a verdict.
@@ -147,23 +188,27 @@ impl Cluster {
     /// Crashes a node now. Messages that reach it while it is down are dropped; with a
     /// volatile store (`durable(false)`) it loses its data. Crashing a down node does nothing.
     pub fn crash(&mut self, node: impl Into<NodeRef>) -> Result<Log> {
-        self.sim.crash(node)
+        let n = self.id_of(node)?;
+        self.verb(|| Call::Crash { node: n.0 }, |c| c.sim.crash(n))
     }
 
     /// Brings a node back now. It does not learn what it missed until it syncs.
     pub fn recover(&mut self, node: impl Into<NodeRef>) -> Result<Log> {
-        self.sim.recover(node)
+        let n = self.id_of(node)?;
+        self.verb(|| Call::Recover { node: n.0 }, |c| c.sim.recover(n))
     }
 
     /// Schedules a crash at virtual time `at_ms` (not before now), for example in the middle
     /// of a replicate.
     pub fn crash_at(&mut self, node: impl Into<NodeRef>, at_ms: f64) -> Result<()> {
-        self.sim.crash_at(node, at_ms)
+        let n = self.id_of(node)?;
+        self.verb(|| Call::CrashAt { node: n.0, at_ms }, |c| c.sim.crash_at(n, at_ms))
     }
 
     /// Schedules a recovery at virtual time `at_ms` (not before now).
     pub fn recover_at(&mut self, node: impl Into<NodeRef>, at_ms: f64) -> Result<()> {
-        self.sim.recover_at(node, at_ms)
+        let n = self.id_of(node)?;
+        self.verb(|| Call::RecoverAt { node: n.0, at_ms }, |c| c.sim.recover_at(n, at_ms))
     }
 
     /// Splits the cluster into groups that cannot reach each other. Nodes not listed form
@@ -183,7 +228,11 @@ impl Cluster {
         G: IntoIterator<Item = N>,
         N: Into<NodeRef>,
     {
-        self.sim.partition(groups)
+        let groups: Vec<Vec<NodeId>> =
+            groups.into_iter().map(|g| self.config().resolve_all(g)).collect::<Result<_>>()?;
+        let ids = |g: &[NodeId]| g.iter().map(|n| n.0).collect::<Vec<u32>>();
+        let record = groups.iter().map(|g| ids(g)).collect();
+        self.verb(|| Call::Partition { groups: record }, |c| c.sim.partition(groups))
     }
 
     /// Cuts one direction only: messages from `from` to `to` are dropped, the other way works.
@@ -196,12 +245,16 @@ impl Cluster {
         A: Into<NodeRef>,
         B: Into<NodeRef>,
     {
-        self.sim.partition_one_way(from, to)
+        let (from, to) = (self.config().resolve_all(from)?, self.config().resolve_all(to)?);
+        let ids = |g: &[NodeId]| g.iter().map(|n| n.0).collect::<Vec<u32>>();
+        let call = Call::PartitionOneWay { from: ids(&from), to: ids(&to) };
+        self.verb(|| call, |c| c.sim.partition_one_way(from, to))
     }
 
     /// Removes every partition.
     pub fn heal(&mut self) -> Log {
-        self.sim.heal()
+        let healed: Result<Log> = self.verb(|| Call::Heal, |c| Ok(c.sim.heal()));
+        healed.unwrap_or_default()
     }
 
     /// Sends a one-way message with no reply and no waiting: the building block for storms
@@ -213,10 +266,12 @@ impl Cluster {
             _ => {
                 let b = Arc::new(Body::Text { text: text.to_string() });
                 self.last_post = Some(b.clone());
+                self.last_text = Arc::from(text);
                 b
             }
         };
-        Ok(self.sim.post(from, to, body))
+        let shared = self.last_text.clone();
+        self.verb(|| Call::Post { from: from.0, to: to.0, text: shared }, |c| Ok(c.sim.post(from, to, body)))
     }
 
     /// Per-node state, counters and keys held (the lesson's system status).
@@ -252,17 +307,17 @@ impl Cluster {
 
     /// Processes the next event and returns it; `None` when nothing is scheduled.
     pub fn step(&mut self) -> Option<Event> {
-        self.sim.step()
+        self.verb(|| Call::Step, |c| Ok(c.sim.step())).unwrap_or_default()
     }
 
     /// Runs until nothing is scheduled; returns the number of events processed.
     pub fn run(&mut self) -> usize {
-        self.sim.run()
+        self.verb(|| Call::Run, |c| Ok(c.sim.run())).unwrap_or_default()
     }
 
     /// Runs every event up to virtual time `t_ms`, then sets the clock to `t_ms` (if later).
     pub fn run_until(&mut self, t_ms: f64) -> Result<usize> {
-        self.sim.run_until(t_ms)
+        self.verb(|| Call::RunUntil { t_ms }, |c| c.sim.run_until(t_ms))
     }
 
     fn operate(&mut self, origin: NodeId, request: Request) -> Result<OpReport> {

@@ -4,6 +4,7 @@
 //! events were scheduled, so a seed replays a run exactly. [`Cluster`](crate::Cluster) is this
 //! runtime with the built-in key-value protocol and the lesson's verbs.
 
+pub(crate) mod calls;
 pub(crate) mod cluster;
 mod verbs;
 
@@ -20,6 +21,7 @@ use crate::report::{Fate, OpReport, Verb};
 use crate::stats::{LatencyHistogram, NodeStatus, RunStats, SystemStatus};
 use crate::time::Time;
 use crate::trace::{DropCause, Event, EventKind, MsgId, Trace};
+use crate::whatif::{Armed, Due, Effect as ForkEffect};
 
 /// The furthest the clock can be run, in virtual ms (about 31 years): far enough for any
 /// lesson, and far from the end of the microsecond counter.
@@ -85,6 +87,8 @@ pub struct Sim<P: Protocol> {
     timeout: Time,
     /// Reused by every handler call, so delivering a message allocates nothing.
     scratch: Out<P::Msg>,
+    /// A what-if fork's change, armed; None in every ordinary run (see [`crate::whatif`]).
+    pub(crate) fork: Option<Box<Armed>>,
 }
 
 impl<P: Protocol> Sim<P> {
@@ -110,6 +114,7 @@ impl<P: Protocol> Sim<P> {
             operations: 0,
             latency: LatencyHistogram::default(),
             scratch: Out::default(),
+            fork: None,
         }
     }
 
@@ -312,6 +317,10 @@ impl<P: Protocol> Sim<P> {
     /// Processes the next event that is not a stale timeout or timer.
     fn advance(&mut self, want: bool) -> Step {
         loop {
+            if self.fork.is_some() {
+                let next = self.queue.peek_time();
+                self.boundary(next);
+            }
             let Some((at, item)) = self.queue.pop() else { return Step::Idle };
             self.now = at;
             let record = want || self.config.trace;
@@ -329,6 +338,28 @@ impl<P: Protocol> Sim<P> {
             };
             if let Some(e) = happened {
                 return Step::Happened(e);
+            }
+        }
+    }
+
+    /// A point between two steps or verbs, where an armed what-if fork may act; `next` is
+    /// the time of what comes next.
+    pub(crate) fn boundary(&mut self, next: Option<Time>) {
+        let events = self.trace.len();
+        let Some(fork) = self.fork.as_mut() else { return };
+        if let Due::Now(effect, not_before) = fork.pass(next, events) {
+            self.now = self.now.max(not_before.unwrap_or(Time(0)));
+            fork.applied_at = Some(self.now);
+            match effect {
+                ForkEffect::Crash(n) => {
+                    self.apply_crash(n);
+                }
+                ForkEffect::Recover(n) => {
+                    self.apply_recover(n);
+                }
+                ForkEffect::Loss(p) => self.links.set_loss(p),
+                ForkEffect::Latency(l) => self.links.set_latency(l),
+                ForkEffect::Nothing => {}
             }
         }
     }
@@ -423,7 +454,11 @@ impl<P: Protocol> Sim<P> {
     /// handled. Returns the event when `record` is set.
     fn arrive(&mut self, m: Envelope<P::Msg>, record: bool) -> Option<Event> {
         self.in_flight -= 1;
-        let cause = if m.lost {
+        let lost = match &self.fork {
+            Some(fork) => fork.lost(m.id, m.lost),
+            None => m.lost,
+        };
+        let cause = if lost {
             Some(DropCause::Lost)
         } else if self.cuts.blocks(m.from, m.to) {
             Some(DropCause::Partitioned)

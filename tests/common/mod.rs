@@ -2,6 +2,8 @@
 //! check the invariants a correct network must keep.
 #![allow(dead_code)]
 
+pub mod verbs;
+
 use std::collections::BTreeSet;
 
 use distlab::prelude::*;

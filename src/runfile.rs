@@ -1,0 +1,254 @@
+//! Run files: a simulated run saved as JSON Lines, loaded by replaying it.
+//!
+//! ```text
+//! {"distlab":"0.1.0","format":1,"seed":2026,"config":{"nodes":3,...}}   <- header
+//! {"verb":"send","from":0,"to":1,"text":"hi"}                           <- the verbs, in order
+//! {"t_us":0,"event":"sent",...}                                          <- the trace
+//! ```
+//!
+//! Loading rebuilds the cluster from the header and replays the verbs, then checks that the
+//! replay recorded the file's trace byte for byte: a run file is a claim about what a seed
+//! and a list of verbs do, and loading verifies it. Anything wrong (bad JSON, a wrong type,
+//! an unknown verb, a file from a newer distlab, an empty file, a trace that does not replay)
+//! is an [`Error::Data`] naming the file, the line and the column.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::{Config, Latency};
+use crate::error::{Error, Result};
+use crate::sim::calls::Call;
+use crate::sim::cluster::Cluster;
+
+/// The run-file format this distlab writes and reads.
+pub const FORMAT: u32 = 1;
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Settings {
+    nodes: usize,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    names: Option<Vec<String>>,
+    latency: Latency,
+    loss: f64,
+    duplication: f64,
+    durable: bool,
+    timeout_ms: f64,
+    trace: bool,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Header {
+    distlab: String,
+    format: u32,
+    seed: u64,
+    config: Settings,
+}
+
+impl Cluster {
+    /// The run as a run file: header, verbs, trace (see [`crate::runfile`]). An error when
+    /// the trace is off, since then no verbs were kept.
+    pub fn run_file(&self) -> Result<String> {
+        let c = self.config();
+        if !c.trace {
+            return Err(Error::argument(
+                "trace",
+                false,
+                "a cluster built with trace(true) (a run file holds its trace)",
+            ));
+        }
+        let header = Header {
+            distlab: env!("CARGO_PKG_VERSION").to_string(),
+            format: FORMAT,
+            seed: c.seed,
+            config: Settings {
+                nodes: c.nodes,
+                names: c.names.as_ref().map(|n| n.list.clone()),
+                latency: c.latency,
+                loss: c.loss,
+                duplication: c.duplication,
+                durable: c.durable,
+                timeout_ms: c.timeout_ms,
+                trace: c.trace,
+            },
+        };
+        let mut out =
+            serde_json::to_string(&header).map_err(|e| Error::argument("run", e, "a run that serializes"))?;
+        out.push('\n');
+        for call in self.calls() {
+            out += &serde_json::to_string(call)
+                .map_err(|e| Error::argument("run", e, "verbs that serialize"))?;
+            out.push('\n');
+        }
+        out += &self.trace().to_jsonl();
+        Ok(out)
+    }
+
+    /// Writes the run file to `path`.
+    pub fn save_run(&self, path: impl AsRef<Path>) -> Result<()> {
+        let path = path.as_ref();
+        std::fs::write(path, self.run_file()?).map_err(|e| Error::io(path, &e))
+    }
+
+    /// Reads a run file, replays it and checks the replay against the file's trace.
+    pub fn load_run(path: impl AsRef<Path>) -> Result<Cluster> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, &e))?;
+        Cluster::from_run_file(&text, &path.display().to_string())
+    }
+
+    /// [`Cluster::load_run`] for text already read; `file` names it in errors.
+    pub fn from_run_file(text: &str, file: &str) -> Result<Cluster> {
+        let at = |line: usize, column: usize, message: String| Error::Data {
+            file: file.to_string(),
+            line,
+            column,
+            message,
+        };
+        let mut lines =
+            text.lines().enumerate().map(|(i, l)| (i + 1, l)).filter(|(_, l)| !l.trim().is_empty());
+        let Some((n, first)) = lines.next() else {
+            return Err(at(1, 1, "the file is empty: a run file starts with a header line".into()));
+        };
+        let json_error = |n: usize, e: serde_json::Error| {
+            let message = e.to_string().replace(&format!(" at line 1 column {}", e.column()), "");
+            let column = if e.column() > 0 { e.column() } else { locate(first_or(n, text), &message) };
+            at(n, column, message)
+        };
+        let value: serde_json::Value = serde_json::from_str(first).map_err(|e| json_error(n, e))?;
+        match value.get("format").and_then(serde_json::Value::as_u64) {
+            Some(f) if f > u64::from(FORMAT) => {
+                let by = value.get("distlab").and_then(|v| v.as_str()).unwrap_or("an unknown version");
+                return Err(at(n, column_of(first, "format"), format!(
+                    "written by distlab {by} in run-file format {f}; this distlab ({}) reads format {FORMAT}: update distlab to load it",
+                    env!("CARGO_PKG_VERSION")
+                )));
+            }
+            Some(_) => {}
+            None => return Err(at(
+                n,
+                1,
+                "expected the header: {\"distlab\": ..., \"format\": 1, \"seed\": ..., \"config\": {...}}"
+                    .into(),
+            )),
+        }
+        let header: Header = serde_json::from_str(first).map_err(|e| json_error(n, e))?;
+        let config = settings_to_config(&header).map_err(|e| {
+            let field = match &e {
+                Error::InvalidConfig { field, .. } => field.rsplit('.').next().unwrap_or(field).to_string(),
+                _ => "config".to_string(),
+            };
+            at(n, column_of(first, &field), e.to_string())
+        })?;
+        let mut cluster = Cluster::new(config);
+        let mut events: Vec<(usize, &str)> = Vec::new();
+        for (n, line) in lines {
+            let value: serde_json::Value = serde_json::from_str(line).map_err(|e| json_error(n, e))?;
+            if value.get("verb").is_some() {
+                if !events.is_empty() {
+                    return Err(at(
+                        n,
+                        1,
+                        "a verb after the trace began: verbs come first, then the events".into(),
+                    ));
+                }
+                let call: Call = serde_json::from_str(line).map_err(|e| json_error(n, e))?;
+                call.apply(&mut cluster)
+                    .map_err(|e| at(n, 1, format!("replaying this {}: {e}", call.verb())))?;
+            } else if value.get("t_us").is_some() && value.get("event").is_some() {
+                events.push((n, line));
+            } else {
+                return Err(at(
+                    n,
+                    1,
+                    "expected a verb (a line with \"verb\") or an event (a line with \"t_us\" and \"event\")"
+                        .into(),
+                ));
+            }
+        }
+        let replayed = cluster.trace().to_jsonl();
+        let mut mine = replayed.lines();
+        let last_line = text.lines().count();
+        for (k, &(n, line)) in events.iter().enumerate() {
+            match mine.next() {
+                Some(m) if m == line => {}
+                Some(m) => {
+                    let col = line.chars().zip(m.chars()).take_while(|(a, b)| a == b).count() + 1;
+                    return Err(at(n, col, format!("the replay parts from the file at event #{k}: the file has {line}, the replay {m}")));
+                }
+                None => {
+                    return Err(at(
+                        n,
+                        1,
+                        format!("the replay ends after {k} events, but the file goes on: {line}"),
+                    ));
+                }
+            }
+        }
+        if let Some(m) = mine.next() {
+            return Err(at(
+                last_line + 1,
+                1,
+                format!(
+                    "the file's trace ends after {} events, but the replay goes on: event #{} is {m}",
+                    events.len(),
+                    events.len()
+                ),
+            ));
+        }
+        Ok(cluster)
+    }
+}
+
+fn settings_to_config(h: &Header) -> Result<Config> {
+    let s = &h.config;
+    let mut b = Config::builder()
+        .latency(s.latency)
+        .loss(s.loss)
+        .duplication(s.duplication)
+        .durable(s.durable)
+        .seed(h.seed)
+        .timeout_ms(s.timeout_ms)
+        .trace(s.trace);
+    b = match &s.names {
+        Some(names) => b.names(names.clone()).nodes(s.nodes),
+        None => b.nodes(s.nodes),
+    };
+    b.build()
+}
+
+fn first_or(n: usize, text: &str) -> &str {
+    text.lines().nth(n - 1).unwrap_or("")
+}
+
+/// Where in `line` the value a serde error names is: serde cannot say for a verb line (its
+/// tag is read first, so the rest is buffered), but its message quotes the value or field.
+fn locate(line: &str, message: &str) -> usize {
+    let quoted = |m: &str| m.split('`').nth(1).map(str::to_string);
+    let needle = if let Some(rest) =
+        message.strip_prefix("invalid type: ").or_else(|| message.strip_prefix("invalid value: "))
+    {
+        let what = rest.split(", expected").next().unwrap_or("");
+        match what.split_once(' ') {
+            Some(("string", v)) => Some(v.to_string()),
+            Some((_, v)) => Some(v.trim_matches('`').to_string()),
+            None if what == "map" => Some("{".to_string()),
+            None if what == "sequence" => Some("[".to_string()),
+            None => None,
+        }
+    } else if message.starts_with("unknown field") || message.starts_with("unknown variant") {
+        quoted(message).map(|k| format!("\"{k}\""))
+    } else {
+        None
+    };
+    // Search after the first key, so a value is not found inside the verb's own name.
+    let start = line.find(':').map_or(0, |i| i + 1);
+    needle.and_then(|n| line[start..].find(&n).map(|i| line[..start + i].chars().count() + 1)).unwrap_or(1)
+}
+
+/// The 1-based column of `"key"` in a JSON line (1 when it is not there).
+fn column_of(line: &str, key: &str) -> usize {
+    line.find(&format!("\"{key}\"")).map_or(1, |i| line[..i].chars().count() + 1)
+}

@@ -1,0 +1,427 @@
+//! What-if runs: replay a cluster's verbs twice from the start, once as they ran and once with
+//! one thing changed at one point, and compare the two runs.
+//!
+//! Both forks start from the same configuration and seed and issue the same verbs, so
+//! everything the change does not touch is drawn from the same random numbers: the first
+//! difference between the two traces is the change or its first consequence. A fork with
+//! [`Change::Nothing`] gives the original run back, byte for byte (a test checks it).
+//!
+//! The point is found by a first replay that counts the *boundaries* (each verb, and each
+//! step of the clock) and remembers the one the point falls on; the second replay applies the
+//! change at that boundary. "Before event n" is the last boundary before event n was recorded.
+
+use std::fmt;
+
+use crate::chart::{Chart, Plot, SpaceTime};
+use crate::config::Latency;
+use crate::error::{Error, Result};
+use crate::node::{NodeId, NodeRef};
+use crate::sim::cluster::Cluster;
+use crate::stats::RunStats;
+use crate::table::{Table, Tabular};
+use crate::time::Time;
+use crate::trace::{DropCause, MsgId, Recorded};
+
+/// Where a fork branches off.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Fork {
+    /// Before anything at or after this virtual time.
+    At(Time),
+    /// Just before the step or verb that recorded event number `n` of the trace.
+    BeforeEvent(usize),
+}
+
+impl Fork {
+    /// Before anything at or after `ms` virtual milliseconds.
+    pub fn at_ms(ms: f64) -> Result<Fork> {
+        if !(0.0..=crate::sim::MAX_RUN_MS).contains(&ms) {
+            return Err(Error::argument(
+                "ms",
+                ms,
+                format!("a time in ms from 0 to {:e}", crate::sim::MAX_RUN_MS),
+            ));
+        }
+        Ok(Fork::At(Time::from_ms(ms)))
+    }
+    /// Just before event number `n` (the numbers of `causality::table` and the narration).
+    pub fn before_event(n: usize) -> Fork {
+        Fork::BeforeEvent(n)
+    }
+}
+
+impl fmt::Display for Fork {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Fork::At(t) => write!(f, "at {t}"),
+            Fork::BeforeEvent(n) => write!(f, "before event #{n}"),
+        }
+    }
+}
+
+/// The one thing a fork changes.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Change {
+    /// Nothing: the fork must give the same run.
+    Nothing,
+    /// This node crashes at the point.
+    Crash(NodeRef),
+    /// This node recovers at the point.
+    Recover(NodeRef),
+    /// Every message sent from the point on is lost with this probability.
+    Loss(f64),
+    /// Every message sent from the point on takes this long.
+    Latency(Latency),
+    /// This message is lost (every copy that arrives after the point).
+    Drop(MsgId),
+    /// This message arrives even though the network lost it (partitions and down targets
+    /// still stop it).
+    Deliver(MsgId),
+}
+
+impl fmt::Display for Change {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Change::Nothing => f.write_str("nothing"),
+            Change::Crash(n) => write!(f, "{n} crashes"),
+            Change::Recover(n) => write!(f, "{n} recovers"),
+            Change::Loss(p) => write!(f, "loss becomes {p}"),
+            Change::Latency(l) => write!(f, "latency becomes {l}"),
+            Change::Drop(m) => write!(f, "message {} is lost", m.0),
+            Change::Deliver(m) => write!(f, "message {} arrives", m.0),
+        }
+    }
+}
+
+/// What the runtime does at the fork point (a [`Change`] with its node resolved).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Effect {
+    Nothing,
+    Crash(NodeId),
+    Recover(NodeId),
+    Loss(f64),
+    Latency(Latency),
+}
+
+/// Whether a boundary is the fork point.
+pub(crate) enum Due {
+    /// Act now, with the clock moved on to the point's time if it has one.
+    Now(Effect, Option<Time>),
+    Not,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Mode {
+    /// First replay: find the boundary the point falls on.
+    Probe { point: Fork, found: Option<u64> },
+    /// Second replay: act at boundary `at`.
+    Apply { at: u64, not_before: Option<Time>, effect: Effect, message: Option<(MsgId, bool)>, applied: bool },
+}
+
+/// A fork armed in a running simulation.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Armed {
+    mode: Mode,
+    boundary: u64,
+    /// When the change was made.
+    pub(crate) applied_at: Option<Time>,
+}
+
+impl Armed {
+    /// Called at every boundary; says when to act.
+    pub(crate) fn pass(&mut self, next: Option<Time>, events: usize) -> Due {
+        let k = self.boundary;
+        self.boundary += 1;
+        match &mut self.mode {
+            Mode::Probe { point: Fork::At(t), found } => {
+                if found.is_none() && next.is_some_and(|n| n >= *t) {
+                    *found = Some(k);
+                }
+                Due::Not
+            }
+            Mode::Probe { point: Fork::BeforeEvent(n), found } => {
+                if events <= *n {
+                    *found = Some(k);
+                }
+                Due::Not
+            }
+            Mode::Apply { at, effect, applied, not_before, .. } if !*applied && k == *at => {
+                *applied = true;
+                Due::Now(*effect, *not_before)
+            }
+            Mode::Apply { .. } => Due::Not,
+        }
+    }
+    /// Whether a copy of message `id` is lost, given what its sender's generator drew.
+    pub(crate) fn lost(&self, id: MsgId, drawn: bool) -> bool {
+        match &self.mode {
+            Mode::Apply { message: Some((m, lost)), applied: true, .. } if *m == id => *lost,
+            _ => drawn,
+        }
+    }
+}
+
+/// Two runs of the same verbs, as they ran and with one change, side by side.
+#[derive(Debug, Clone)]
+pub struct WhatIf {
+    /// The run as it happened (replayed).
+    pub before: Cluster,
+    /// The run with the change.
+    pub after: Cluster,
+    /// Where the change was made.
+    pub fork: Fork,
+    /// What changed.
+    pub change: Change,
+    /// When the change took effect (None: the runs ended before the point).
+    pub applied_at: Option<Time>,
+    /// The first event that differs: its number and time.
+    pub divergence: Option<(usize, Time)>,
+    outcomes: [Vec<String>; 2],
+    verbs: Vec<String>,
+}
+
+impl Cluster {
+    /// Replays this cluster's verbs twice, as they ran and with `change` at `fork`, and
+    /// compares the runs (see [`crate::whatif`]). Needs the trace on.
+    ///
+    /// ```
+    /// # use distlab::prelude::*;
+    /// # use distlab::whatif::{Change, Fork};
+    /// let mut c = Cluster::new(Config::builder().loss(0.0).build()?);
+    /// c.replicate("k", "v1")?;
+    /// let w = c.what_if(Fork::at_ms(0.0)?, Change::Crash(2.into()))?;
+    /// assert_eq!(w.after.get(2, "k")?, None);
+    /// assert!(w.divergence.is_some());
+    /// # Ok::<(), distlab::Error>(())
+    /// ```
+    pub fn what_if(&self, fork: Fork, change: Change) -> Result<WhatIf> {
+        if !self.config().trace {
+            return Err(Error::argument(
+                "trace",
+                false,
+                "a cluster built with trace(true): forks replay its verbs",
+            ));
+        }
+        let (effect, message) = match &change {
+            Change::Nothing => (Effect::Nothing, None),
+            Change::Crash(n) => (Effect::Crash(self.id_of(n.clone())?), None),
+            Change::Recover(n) => (Effect::Recover(self.id_of(n.clone())?), None),
+            Change::Loss(p) if (0.0..=1.0).contains(p) => (Effect::Loss(*p), None),
+            Change::Loss(p) => return Err(Error::argument("loss", p, "a probability in [0, 1]")),
+            Change::Latency(l) => {
+                crate::config::Config::builder().latency(*l).build()?;
+                (Effect::Latency(*l), None)
+            }
+            Change::Drop(m) | Change::Deliver(m) => {
+                let sent = self
+                    .trace()
+                    .iter()
+                    .any(|e| matches!(e.kind, crate::trace::EventKind::Sent { msg, .. } if msg == *m));
+                if !sent {
+                    return Err(Error::argument("message", m.0, "the number of a message sent in this run"));
+                }
+                (Effect::Nothing, Some((*m, matches!(change, Change::Drop(_)))))
+            }
+        };
+        let (before, outcome_before, found) = self.replay(Mode::Probe { point: fork, found: None })?;
+        if before.cluster.trace().to_jsonl() != self.trace().to_jsonl() {
+            return Err(Error::argument(
+                "cluster",
+                "its replay",
+                "a run whose replay matches it (please report this)",
+            ));
+        }
+        let found = found.ok_or_else(|| {
+            Error::argument(
+                "fork",
+                fork,
+                format!(
+                    "a point within the run: it ended at {} after {} events",
+                    self.now(),
+                    self.trace().len()
+                ),
+            )
+        })?;
+        let (after, outcome_after, _) = self.replay(Mode::Apply {
+            at: found,
+            not_before: match fork {
+                Fork::At(t) => Some(t),
+                Fork::BeforeEvent(_) => None,
+            },
+            effect,
+            message,
+            applied: false,
+        })?;
+        let divergence = first_difference(&before, &after);
+        let applied_at = after.applied_at;
+        Ok(WhatIf {
+            verbs: self.calls.iter().map(|c| c.verb().to_string()).collect(),
+            before: before.cluster,
+            after: after.cluster,
+            fork,
+            change,
+            applied_at,
+            divergence,
+            outcomes: [outcome_before, outcome_after],
+        })
+    }
+
+    fn replay(&self, mode: Mode) -> Result<(Replayed, Vec<String>, Option<u64>)> {
+        let mut c = Cluster::new(self.config().clone());
+        c.sim.fork = Some(Box::new(Armed { mode, boundary: 0, applied_at: None }));
+        let mut outcomes = Vec::with_capacity(self.calls.len());
+        let mut applied_at = None;
+        for call in &self.calls {
+            let r = call.apply(&mut c);
+            outcomes.push(match r {
+                Ok(s) => s,
+                Err(e) => format!("error: {e}"),
+            });
+            if applied_at.is_none() {
+                applied_at = c.sim.fork.as_ref().and_then(|f| f.applied_at);
+            }
+        }
+        let found = c.sim.fork.take().and_then(|f| match f.mode {
+            Mode::Probe { found, .. } => found,
+            Mode::Apply { .. } => None,
+        });
+        Ok((Replayed { cluster: c, applied_at }, outcomes, found))
+    }
+}
+
+struct Replayed {
+    cluster: Cluster,
+    applied_at: Option<Time>,
+}
+
+fn first_difference(a: &Replayed, b: &Replayed) -> Option<(usize, Time)> {
+    let (ta, tb) = (a.cluster.trace(), b.cluster.trace());
+    let k = (0..ta.len().max(tb.len())).find(|&i| match (ta.get(i), tb.get(i)) {
+        (Some(x), Some(y)) => serde_json::to_string(x).ok() != serde_json::to_string(y).ok(),
+        _ => true,
+    })?;
+    let t = match (ta.get(k), tb.get(k)) {
+        (Some(x), Some(y)) => x.at.min(y.at),
+        (Some(x), None) | (None, Some(x)) => x.at,
+        (None, None) => Time(0),
+    };
+    Some((k, t))
+}
+
+impl WhatIf {
+    /// The two space-time diagrams on one time axis, the first difference marked.
+    pub fn chart(&self) -> Chart {
+        let limit = crate::chart::MAX_DRAWN_MESSAGES;
+        let mut top = SpaceTime::from_run(&self.before, limit);
+        let mut bottom = SpaceTime::from_run(&self.after, limit);
+        let horizon = top.horizon.max(bottom.horizon);
+        let mut marks = Vec::new();
+        if let Some(t) = self.applied_at {
+            marks.push((t.as_ms(), "change".to_string()));
+        }
+        if let Some((k, t)) = self.divergence {
+            marks.push((t.as_ms(), format!("first difference: event #{k}")));
+        }
+        for s in [&mut top, &mut bottom] {
+            s.horizon = horizon;
+            s.marks = marks.clone();
+        }
+        let lanes = top.lanes.len() as u32;
+        let height = (2 * (110 + 46 * lanes)).clamp(crate::chart::SIZE_RANGE.0, 2000);
+        Chart::new(
+            format!("as it ran | with the change: {}", self.change),
+            (960, height),
+            Plot::Pair(Box::new([top, bottom])),
+        )
+    }
+
+    /// What differs between the runs: every verb whose outcome changed, the statistics, and
+    /// each written key's consistency verdict.
+    pub fn differences(&self) -> Table {
+        let mut t = Table::new(
+            "what differs",
+            ["", "as it ran", &format!("with the change ({})", self.change), "same?"],
+        );
+        let mut row = |what: String, a: String, b: String| {
+            let same = if a == b { "yes" } else { "NO" };
+            t.row([what, a, b, same.to_string()]);
+        };
+        for (k, verb) in self.verbs.iter().enumerate() {
+            let (a, b) = (&self.outcomes[0][k], &self.outcomes[1][k]);
+            if a != b {
+                row(format!("verb {} ({verb})", k + 1), a.clone(), b.clone());
+            }
+        }
+        let (sa, sb) = (self.before.stats(), self.after.stats());
+        let figures = |s: &RunStats| {
+            let mut v = vec![
+                ("messages sent".to_string(), s.total.sent.to_string()),
+                ("delivered".to_string(), s.total.delivered.to_string()),
+            ];
+            v.extend(DropCause::ALL.iter().map(|c| (format!("dropped: {c}"), s.total.drops(*c).to_string())));
+            v.push(("virtual time at the end".to_string(), s.now.to_string()));
+            v
+        };
+        for ((what, a), (_, b)) in figures(&sa).into_iter().zip(figures(&sb)) {
+            row(what, a, b);
+        }
+        let mut keys: Vec<String> = self
+            .before
+            .calls()
+            .iter()
+            .filter_map(|c| match c {
+                crate::sim::calls::Call::Replicate { key, .. }
+                | crate::sim::calls::Call::ReplicateFrom { key, .. } => Some(key.clone()),
+                _ => None,
+            })
+            .collect();
+        keys.sort();
+        keys.dedup();
+        for key in keys {
+            let (a, b) = (self.before.check_consistency(&key), self.after.check_consistency(&key));
+            row(format!("check of {key}"), a.verdict_text(), b.verdict_text());
+        }
+        let up = |c: &Cluster| {
+            (0..c.len())
+                .filter(|&i| !c.is_up(i).unwrap_or(false))
+                .map(|i| c.node_name(i))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        row("nodes down at the end".to_string(), up(&self.before), up(&self.after));
+        t
+    }
+}
+
+impl Tabular for WhatIf {
+    fn tables(&self) -> Vec<Table> {
+        let mut t = self.differences();
+        t.note(format!(
+            "change: {} ({}), applied {}",
+            self.change,
+            self.fork,
+            match self.applied_at {
+                Some(at) => format!("at {at}"),
+                None => "never: both runs ended before the point".to_string(),
+            }
+        ));
+        t.note(match self.divergence {
+            Some((k, at)) => format!("the runs part at event #{k}, at {at}"),
+            None => "the two runs are identical, event for event".to_string(),
+        });
+        vec![t]
+    }
+}
+
+impl fmt::Display for WhatIf {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.write_text(f)
+    }
+}
+
+impl WhatIf {
+    /// Shows the two diagrams and the table of differences under a notebook cell, as one
+    /// HTML output.
+    pub fn evcxr_display(&self) {
+        crate::table::emit_html(&format!("{}{}", self.chart().to_html(), Tabular::to_html(self)));
+    }
+}
