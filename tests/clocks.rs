@@ -353,3 +353,41 @@ fn a_fork_shows_what_one_change_does() {
     let e = lossy.what_if(Fork::at_ms(0.0).unwrap(), Change::Crash(7.into())).unwrap_err().to_string();
     assert!(e.contains('7'), "{e}");
 }
+
+/// The same clocks for a run on real sockets: computed from its trace, they still put every
+/// send before its delivery, and node order holds.
+#[test]
+fn clocks_work_for_a_run_on_real_sockets() {
+    let config = Config::builder().nodes(3).loss(0.2).seed(4).timeout_ms(300.0).build().unwrap();
+    let mut c = distlab::udp::RealCluster::start(config).unwrap();
+    c.broadcast(0, "over udp").unwrap();
+    c.send(1, 2, "and back").unwrap();
+    c.replicate("k", "v").unwrap();
+    c.wait_until_quiet(500);
+    let clocks = Clocks::of(&c).unwrap();
+    let trace = c.events();
+    let mut sent: HashMap<MsgId, usize> = HashMap::new();
+    let mut last: HashMap<usize, usize> = HashMap::new();
+    let mut deliveries = 0;
+    for (i, e) in trace.iter().enumerate() {
+        if let Some(n) = clocks.node(i) {
+            if let Some(&p) = last.get(&n) {
+                assert!(clocks.happened_before(p, i).unwrap(), "node order at #{i}");
+            }
+            last.insert(n, i);
+        }
+        match &e.kind {
+            EventKind::Sent { msg, .. } => {
+                sent.insert(*msg, i);
+            }
+            EventKind::Delivered { msg, .. } => {
+                assert!(clocks.happened_before(sent[msg], i).unwrap(), "send before delivery at #{i}");
+                deliveries += 1;
+            }
+            _ => {}
+        }
+    }
+    assert!(deliveries > 0);
+    assert!(causality::shiviz(&c).unwrap().lines().count() > 2);
+    c.shutdown();
+}
