@@ -98,7 +98,8 @@ pub use error::{Error, Result};
 
 /// What the first notebook cell brings in: `use distlab::prelude::*;`.
 pub mod prelude {
-    pub use crate::chart::{self, Chart};
+    pub use crate::causality::{self, Clocks, ConcurrencyQuiz, Order};
+    pub use crate::chart::{self, Chart, Stamp};
     pub use crate::cluster::Cluster;
     pub use crate::config::{Config, Latency};
     pub use crate::error::{Error, Result};
@@ -110,5 +111,6 @@ pub mod prelude {
     pub use crate::stats::{RunStats, SystemStatus};
     pub use crate::table::{Table, Tabular};
     pub use crate::topology::{Role, Topology};
-    pub use crate::trace::{DropCause, Event, EventKind, Recorded, Time};
+    pub use crate::trace::{DropCause, Event, EventKind, MsgId, Recorded, Time};
+    pub use crate::whatif::{Change, Fork, WhatIf};
 }

@@ -43,7 +43,7 @@ fn clocks_match_a_hand_computed_run() {
     assert_eq!(clocks.causal_past(5).unwrap(), vec![0, 1, 2, 4]);
     assert_eq!(clocks.concurrent_with(3).unwrap(), vec![4, 5, 6, 7]);
     assert_eq!(quiz.truth(), vec![Order::Before, Order::Concurrent, Order::After, Order::Concurrent]);
-    let graded = quiz.grade(&["before", "CONCURRENT", "before", "what"]).to_string();
+    let graded = quiz.grade("before, CONCURRENT before;what").to_string();
     assert!(graded.contains("2 of 4 right"), "{graded}");
     // The ack reached Node-0 before Node-1 sent b (5 ms later), yet they are concurrent.
     assert!(clocks.misleading_pairs(c.trace()).contains(&(3, 4)));

@@ -349,6 +349,12 @@ pub fn shiviz(run: &(impl Recorded + ?Sized)) -> Result<String> {
     Ok(out)
 }
 
+/// Writes [`shiviz`]'s log to `path`.
+pub fn save_shiviz(run: &(impl Recorded + ?Sized), path: impl AsRef<std::path::Path>) -> Result<()> {
+    let path = path.as_ref();
+    std::fs::write(path, shiviz(run)?).map_err(|e| Error::io(path, &e))
+}
+
 pub(crate) fn bracket(v: &[u32]) -> String {
     let parts: Vec<String> = v.iter().map(u32::to_string).collect();
     format!("[{}]", parts.join(","))

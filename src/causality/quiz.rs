@@ -113,9 +113,14 @@ impl ConcurrencyQuiz {
         t
     }
 
-    /// Grades one answer per pair ("before", "after", "concurrent"; missing or unreadable
-    /// answers count as wrong) and shows the vector clocks that decide.
-    pub fn grade(&self, answers: &[&str]) -> Table {
+    /// Grades the answers, one word per pair in order ("before, after, concurrent, ...",
+    /// separated by commas or spaces; missing or unreadable words count as wrong) and shows
+    /// the vector clocks that decide.
+    pub fn grade(&self, answers: &str) -> Table {
+        let answers: Vec<&str> = answers
+            .split(|c: char| c == ',' || c == ';' || c.is_whitespace())
+            .filter(|w| !w.is_empty())
+            .collect();
         let mut t = Table::new(
             "your answers, graded by vector clocks",
             ["pair", "your answer", "first event's clock", "second event's clock", "truth", ""],

@@ -84,15 +84,22 @@ impl Cluster {
 
     /// Marks a point between verbs (a what-if fork may act there), runs the verb, and
     /// records it when it succeeded and the trace is on.
+    ///
+    /// `call` builds the record only when it is kept, so a storm with the trace off pays one
+    /// branch for the fork check and one for the record.
+    #[inline]
     fn verb<T>(
         &mut self,
-        call: impl FnOnce() -> Call,
+        call: impl FnOnce(&Self) -> Call,
         run: impl FnOnce(&mut Self) -> Result<T>,
     ) -> Result<T> {
-        self.sim.boundary(Some(self.sim.now()));
+        if self.sim.fork.is_some() {
+            self.sim.boundary(Some(self.sim.now()));
+        }
         let out = run(self)?;
         if self.config().trace {
-            self.calls.push(call());
+            let record = call(self);
+            self.calls.push(record);
         }
         Ok(out)
     }
@@ -119,7 +126,7 @@ impl Cluster {
     pub fn send(&mut self, from: impl Into<NodeRef>, to: impl Into<NodeRef>, text: &str) -> Result<OpReport> {
         let (from, to) = (self.id_of(from)?, self.id_of(to)?);
         self.verb(
-            || Call::Send { from: from.0, to: to.0, text: text.into() },
+            |_| Call::Send { from: from.0, to: to.0, text: text.into() },
             |c| c.operate(from, Request::Send { to, text: text.into() }),
         )
     }
@@ -131,7 +138,7 @@ impl Cluster {
     pub fn broadcast(&mut self, from: impl Into<NodeRef>, text: &str) -> Result<OpReport> {
         let from = self.id_of(from)?;
         self.verb(
-            || Call::Broadcast { from: from.0, text: text.into() },
+            |_| Call::Broadcast { from: from.0, text: text.into() },
             |c| c.operate(from, Request::Broadcast { text: text.into() }),
         )
     }
@@ -144,7 +151,7 @@ impl Cluster {
             (0..self.len()).find(|&i| !self.sim.nodes[i].down).ok_or(Error::AllDown { verb: "replicate" })?;
         let request = Request::Replicate { key: key.into(), value: value.into() };
         self.verb(
-            || Call::Replicate { key: key.into(), value: value.into() },
+            |_| Call::Replicate { key: key.into(), value: value.into() },
             |c| c.operate(NodeId(coordinator as u32), request),
         )
     }
@@ -160,7 +167,7 @@ impl Cluster {
     ) -> Result<OpReport> {
         let node = self.id_of(coordinator)?;
         self.verb(
-            || Call::ReplicateFrom { node: node.0, key: key.into(), value: value.into() },
+            |_| Call::ReplicateFrom { node: node.0, key: key.into(), value: value.into() },
             |c| c.operate(node, Request::Replicate { key: key.into(), value: value.into() }),
         )
     }
@@ -170,7 +177,7 @@ impl Cluster {
     /// was down during a write catches up.
     pub fn sync(&mut self, node: impl Into<NodeRef>) -> Result<OpReport> {
         let n = self.id_of(node)?;
-        self.verb(|| Call::Sync { node: n.0 }, |c| c.operate(n, Request::Sync))
+        self.verb(|_| Call::Sync { node: n.0 }, |c| c.operate(n, Request::Sync))
     }
 
     /// Reads `key` on every node directly (the omniscient view) and gives a verdict.
@@ -189,26 +196,26 @@ impl Cluster {
     /// volatile store (`durable(false)`) it loses its data. Crashing a down node does nothing.
     pub fn crash(&mut self, node: impl Into<NodeRef>) -> Result<Log> {
         let n = self.id_of(node)?;
-        self.verb(|| Call::Crash { node: n.0 }, |c| c.sim.crash(n))
+        self.verb(|_| Call::Crash { node: n.0 }, |c| c.sim.crash(n))
     }
 
     /// Brings a node back now. It does not learn what it missed until it syncs.
     pub fn recover(&mut self, node: impl Into<NodeRef>) -> Result<Log> {
         let n = self.id_of(node)?;
-        self.verb(|| Call::Recover { node: n.0 }, |c| c.sim.recover(n))
+        self.verb(|_| Call::Recover { node: n.0 }, |c| c.sim.recover(n))
     }
 
     /// Schedules a crash at virtual time `at_ms` (not before now), for example in the middle
     /// of a replicate.
     pub fn crash_at(&mut self, node: impl Into<NodeRef>, at_ms: f64) -> Result<()> {
         let n = self.id_of(node)?;
-        self.verb(|| Call::CrashAt { node: n.0, at_ms }, |c| c.sim.crash_at(n, at_ms))
+        self.verb(|_| Call::CrashAt { node: n.0, at_ms }, |c| c.sim.crash_at(n, at_ms))
     }
 
     /// Schedules a recovery at virtual time `at_ms` (not before now).
     pub fn recover_at(&mut self, node: impl Into<NodeRef>, at_ms: f64) -> Result<()> {
         let n = self.id_of(node)?;
-        self.verb(|| Call::RecoverAt { node: n.0, at_ms }, |c| c.sim.recover_at(n, at_ms))
+        self.verb(|_| Call::RecoverAt { node: n.0, at_ms }, |c| c.sim.recover_at(n, at_ms))
     }
 
     /// Splits the cluster into groups that cannot reach each other. Nodes not listed form
@@ -232,7 +239,7 @@ impl Cluster {
             groups.into_iter().map(|g| self.config().resolve_all(g)).collect::<Result<_>>()?;
         let ids = |g: &[NodeId]| g.iter().map(|n| n.0).collect::<Vec<u32>>();
         let record = groups.iter().map(|g| ids(g)).collect();
-        self.verb(|| Call::Partition { groups: record }, |c| c.sim.partition(groups))
+        self.verb(|_| Call::Partition { groups: record }, |c| c.sim.partition(groups))
     }
 
     /// Cuts one direction only: messages from `from` to `to` are dropped, the other way works.
@@ -248,12 +255,12 @@ impl Cluster {
         let (from, to) = (self.config().resolve_all(from)?, self.config().resolve_all(to)?);
         let ids = |g: &[NodeId]| g.iter().map(|n| n.0).collect::<Vec<u32>>();
         let call = Call::PartitionOneWay { from: ids(&from), to: ids(&to) };
-        self.verb(|| call, |c| c.sim.partition_one_way(from, to))
+        self.verb(|_| call, |c| c.sim.partition_one_way(from, to))
     }
 
     /// Removes every partition.
     pub fn heal(&mut self) -> Log {
-        let healed: Result<Log> = self.verb(|| Call::Heal, |c| Ok(c.sim.heal()));
+        let healed: Result<Log> = self.verb(|_| Call::Heal, |c| Ok(c.sim.heal()));
         healed.unwrap_or_default()
     }
 
@@ -270,8 +277,10 @@ impl Cluster {
                 b
             }
         };
-        let shared = self.last_text.clone();
-        self.verb(|| Call::Post { from: from.0, to: to.0, text: shared }, |c| Ok(c.sim.post(from, to, body)))
+        self.verb(
+            |c| Call::Post { from: from.0, to: to.0, text: c.last_text.clone() },
+            |c| Ok(c.sim.post(from, to, body)),
+        )
     }
 
     /// Per-node state, counters and keys held (the lesson's system status).
@@ -307,17 +316,17 @@ impl Cluster {
 
     /// Processes the next event and returns it; `None` when nothing is scheduled.
     pub fn step(&mut self) -> Option<Event> {
-        self.verb(|| Call::Step, |c| Ok(c.sim.step())).unwrap_or_default()
+        self.verb(|_| Call::Step, |c| Ok(c.sim.step())).unwrap_or_default()
     }
 
     /// Runs until nothing is scheduled; returns the number of events processed.
     pub fn run(&mut self) -> usize {
-        self.verb(|| Call::Run, |c| Ok(c.sim.run())).unwrap_or_default()
+        self.verb(|_| Call::Run, |c| Ok(c.sim.run())).unwrap_or_default()
     }
 
     /// Runs every event up to virtual time `t_ms`, then sets the clock to `t_ms` (if later).
     pub fn run_until(&mut self, t_ms: f64) -> Result<usize> {
-        self.verb(|| Call::RunUntil { t_ms }, |c| c.sim.run_until(t_ms))
+        self.verb(|_| Call::RunUntil { t_ms }, |c| c.sim.run_until(t_ms))
     }
 
     fn operate(&mut self, origin: NodeId, request: Request) -> Result<OpReport> {

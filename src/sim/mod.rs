@@ -346,7 +346,7 @@ impl<P: Protocol> Sim<P> {
     /// the time of what comes next.
     pub(crate) fn boundary(&mut self, next: Option<Time>) {
         let events = self.trace.len();
-        let Some(fork) = self.fork.as_mut() else { return };
+        let Some(fork) = self.fork.as_deref_mut() else { return };
         if let Due::Now(effect, not_before) = fork.pass(next, events) {
             self.now = self.now.max(not_before.unwrap_or(Time(0)));
             fork.applied_at = Some(self.now);
