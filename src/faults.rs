@@ -101,14 +101,16 @@ impl Links {
     fn copy(&self, rng: &mut SenderRng) -> Copy {
         // `u < p` makes 0 never and 1 always.
         let lost = rng.0.random::<f64>() < self.loss;
-        // One number per copy whatever the model, so a what-if fork that changes the model
-        // keeps every later draw of the stream where it was.
-        let u = rng.0.random::<f64>();
+        // One number per copy whatever the model (a constant delay draws one and ignores
+        // it), so a what-if fork that changes the model keeps every later draw where it was.
         let ms = match self.latency {
-            Latency::Constant { ms } => ms,
-            Latency::Uniform { min_ms, max_ms } => min_ms + (max_ms - min_ms) * u,
+            Latency::Constant { ms } => {
+                let _unused: f64 = rng.0.random();
+                ms
+            }
+            Latency::Uniform { min_ms, max_ms } => min_ms + (max_ms - min_ms) * rng.0.random::<f64>(),
             // Inverse transform; 1 - u is in (0, 1], so ln is finite.
-            Latency::Exponential { mean_ms } => -mean_ms * (1.0 - u).ln(),
+            Latency::Exponential { mean_ms } => -mean_ms * (1.0 - rng.0.random::<f64>()).ln(),
         };
         Copy { lost, latency: Time((ms * 1000.0) as u64) }
     }

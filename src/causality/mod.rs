@@ -57,12 +57,12 @@ impl Order {
             Order::Same => "same",
         }
     }
-    /// Reads a learner's word (case and spaces ignored; `->`, `<-`, `||` accepted).
+    /// Reads a learner's word (case and spaces ignored; `->`, `<-`, `||` accepted too).
     pub fn parse(word: &str) -> Option<Order> {
         match word.trim().to_lowercase().as_str() {
-            "before" | "b" | "->" | "→" => Some(Order::Before),
-            "after" | "a" | "<-" | "←" => Some(Order::After),
-            "concurrent" | "c" | "||" | "neither" => Some(Order::Concurrent),
+            "before" | "->" | "→" => Some(Order::Before),
+            "after" | "<-" | "←" => Some(Order::After),
+            "concurrent" | "||" | "neither" => Some(Order::Concurrent),
             "same" => Some(Order::Same),
             _ => None,
         }
@@ -109,7 +109,11 @@ impl Clocks {
         for (i, e) in trace.iter().enumerate() {
             let (node, merge) = match at_node(&e.kind) {
                 Some((node, _)) if node >= nodes => {
-                    return Err(Error::argument("event", i, format!("an event of nodes 0 to {}", nodes - 1)))
+                    return Err(Error::argument(
+                        "event",
+                        i,
+                        format!("an event at one of the run's {nodes} nodes"),
+                    ))
                 }
                 Some((node, Role::Send(m))) => {
                     sent.insert(m, i);

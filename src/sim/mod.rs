@@ -343,7 +343,10 @@ impl<P: Protocol> Sim<P> {
     }
 
     /// A point between two steps or verbs, where an armed what-if fork may act; `next` is
-    /// the time of what comes next.
+    /// the time of what comes next. Out of line and cold: ordinary runs never call it, and
+    /// inlined it would make the event loop larger for nothing.
+    #[cold]
+    #[inline(never)]
     pub(crate) fn boundary(&mut self, next: Option<Time>) {
         let events = self.trace.len();
         let Some(fork) = self.fork.as_deref_mut() else { return };
@@ -362,6 +365,13 @@ impl<P: Protocol> Sim<P> {
                 ForkEffect::Nothing => {}
             }
         }
+    }
+
+    /// Whether a copy is lost once an armed fork has had its say (see [`Sim::boundary`]).
+    #[cold]
+    #[inline(never)]
+    fn forked_loss(&self, id: MsgId, drawn: bool) -> bool {
+        self.fork.as_deref().map_or(drawn, |f| f.lost(id, drawn))
     }
 
     fn timer(&mut self, n: NodeId, incarnation: u32, op: Option<u32>, id: u64) -> bool {
@@ -454,10 +464,7 @@ impl<P: Protocol> Sim<P> {
     /// handled. Returns the event when `record` is set.
     fn arrive(&mut self, m: Envelope<P::Msg>, record: bool) -> Option<Event> {
         self.in_flight -= 1;
-        let lost = match &self.fork {
-            Some(fork) => fork.lost(m.id, m.lost),
-            None => m.lost,
-        };
+        let lost = if self.fork.is_none() { m.lost } else { self.forked_loss(m.id, m.lost) };
         let cause = if lost {
             Some(DropCause::Lost)
         } else if self.cuts.blocks(m.from, m.to) {
