@@ -66,7 +66,21 @@ fn main() -> Result<(), Error> {
         availability(&archs, &rates(11, 1.0), 300, 1)
     })?;
 
+    let quiz = ConcurrencyQuiz::new(2026)?;
+    let mut mid_write = Cluster::new(Config::builder().nodes(5).loss(0.0).seed(2026).build()?);
+    mid_write.replicate("config_version", "1.2.3")?;
+    let second = mid_write.now().as_ms();
+    mid_write.crash_at(2, second + 1.0)?;
+    mid_write.replicate("config_version", "1.2.4")?;
+    mid_write.recover(2)?;
+    let what_if = mid_write.what_if(Fork::at_ms(second)?, Change::Latency(Latency::constant(0.5)))?;
+
     let charts = [
+        ("clocks_numbers", chart::clocks(quiz.cluster(), Stamp::Number)?),
+        ("clocks_vector", chart::clocks(quiz.cluster(), Stamp::Vector)?),
+        ("clocks_lamport_busy", chart::clocks(&c, Stamp::Lamport)?),
+        ("causal_past", chart::causal(quiz.cluster(), quiz.pairs()[1].0)?),
+        ("what_if", what_if.chart()),
         ("message_counts", chart::message_counts(&c.stats())),
         ("failure_sweep", sweep.chart()),
         ("broadcast_reach", reach.chart()),

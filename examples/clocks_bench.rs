@@ -79,7 +79,10 @@ fn main() -> Result<()> {
         lesson.what_if(Fork::at_ms(100.0).unwrap(), Change::Crash(2.into())).expect("fork").differences();
     });
     let fork_crash = median_ms(21, || {
-        crash.what_if(Fork::at_ms(0.0).unwrap(), Change::Latency(Latency::constant(0.5))).expect("fork").differences();
+        crash
+            .what_if(Fork::at_ms(0.0).unwrap(), Change::Latency(Latency::constant(0.5)))
+            .expect("fork")
+            .differences();
     });
     println!(
         "{{\"measure\":\"fork\",\"notebook_03_ms\":{fork_lesson:.3},\"notebook_04_ms\":{fork_crash:.3},\"events_03\":{}}}",
