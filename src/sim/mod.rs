@@ -6,6 +6,7 @@
 
 pub(crate) mod calls;
 pub(crate) mod cluster;
+mod fork;
 mod verbs;
 
 use std::sync::Arc;
@@ -21,7 +22,7 @@ use crate::report::{Fate, OpReport, Verb};
 use crate::stats::{LatencyHistogram, NodeStatus, RunStats, SystemStatus};
 use crate::time::Time;
 use crate::trace::{DropCause, Event, EventKind, MsgId, Trace};
-use crate::whatif::{Armed, Due, Effect as ForkEffect};
+use crate::whatif::Armed;
 
 /// The furthest the clock can be run, in virtual ms (about 31 years): far enough for any
 /// lesson, and far from the end of the microsecond counter.
@@ -340,38 +341,6 @@ impl<P: Protocol> Sim<P> {
                 return Step::Happened(e);
             }
         }
-    }
-
-    /// A point between two steps or verbs, where an armed what-if fork may act; `next` is
-    /// the time of what comes next. Out of line and cold: ordinary runs never call it, and
-    /// inlined it would make the event loop larger for nothing.
-    #[cold]
-    #[inline(never)]
-    pub(crate) fn boundary(&mut self, next: Option<Time>) {
-        let events = self.trace.len();
-        let Some(fork) = self.fork.as_deref_mut() else { return };
-        if let Due::Now(effect, not_before) = fork.pass(next, events) {
-            self.now = self.now.max(not_before.unwrap_or(Time(0)));
-            fork.applied_at = Some(self.now);
-            match effect {
-                ForkEffect::Crash(n) => {
-                    self.apply_crash(n);
-                }
-                ForkEffect::Recover(n) => {
-                    self.apply_recover(n);
-                }
-                ForkEffect::Loss(p) => self.links.set_loss(p),
-                ForkEffect::Latency(l) => self.links.set_latency(l),
-                ForkEffect::Nothing => {}
-            }
-        }
-    }
-
-    /// Whether a copy is lost once an armed fork has had its say (see [`Sim::boundary`]).
-    #[cold]
-    #[inline(never)]
-    fn forked_loss(&self, id: MsgId, drawn: bool) -> bool {
-        self.fork.as_deref().map_or(drawn, |f| f.lost(id, drawn))
     }
 
     fn timer(&mut self, n: NodeId, incarnation: u32, op: Option<u32>, id: u64) -> bool {

@@ -121,8 +121,11 @@ pub(super) fn draw(area: &Area, f: &Frame, s: &SpaceTime) -> Drawn {
         let x = f.x(*t);
         let mut y = f.top as i32;
         while y < bottom {
-            area.draw(&PathElement::new(vec![(x, y), (x, (y + 6).min(bottom))], BLACK.stroke_width(2)))
-                .map_err(err)?;
+            area.draw(&PathElement::new(
+                vec![(x, y), (x, (y + 6).min(bottom))],
+                RGBColor(90, 90, 90).stroke_width(2),
+            ))
+            .map_err(err)?;
             y += 10;
         }
         area.draw(&Text::new(label.clone(), (x + 4, f.top as i32 + 2 + 14 * k as i32), font(12)))
