@@ -387,6 +387,7 @@ impl WhatIf {
                 .collect::<Vec<_>>()
                 .join(", ")
         };
+        let up = |c: &Cluster| Some(up(c)).filter(|s| !s.is_empty()).unwrap_or_else(|| "none".to_string());
         row("nodes down at the end".to_string(), up(&self.before), up(&self.after));
         t
     }
@@ -395,15 +396,14 @@ impl WhatIf {
 impl Tabular for WhatIf {
     fn tables(&self) -> Vec<Table> {
         let mut t = self.differences();
-        t.note(format!(
-            "change: {} ({}), applied {}",
-            self.change,
-            self.fork,
-            match self.applied_at {
-                Some(at) => format!("at {at}"),
-                None => "never: both runs ended before the point".to_string(),
-            }
-        ));
+        let point = match self.fork {
+            Fork::At(_) => String::new(),
+            Fork::BeforeEvent(n) => format!(" (before event #{n})"),
+        };
+        t.note(match self.applied_at {
+            Some(at) => format!("change: {}, made at {at}{point}", self.change),
+            None => format!("change: {}: never made, both runs ended before the point", self.change),
+        });
         t.note(match self.divergence {
             Some((k, at)) => format!("the runs part at event #{k}, at {at}"),
             None => "the two runs are identical, event for event".to_string(),

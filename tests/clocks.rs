@@ -391,3 +391,25 @@ fn clocks_work_for_a_run_on_real_sockets() {
     assert!(causality::shiviz(&c).unwrap().lines().count() > 2);
     c.shutdown();
 }
+
+/// Every label of a clock diagram starts inside the picture, also next to the right edge.
+#[test]
+fn clock_labels_stay_inside_the_chart() {
+    let quiz = ConcurrencyQuiz::new(2026).unwrap();
+    for stamp in [Stamp::Number, Stamp::Lamport, Stamp::Vector] {
+        let chart = chart::clocks(quiz.cluster(), stamp).unwrap();
+        let svg = chart.svg();
+        let doc = roxmltree::Document::parse(&svg).unwrap();
+        let (w, _) = chart.dimensions();
+        let mut labels = 0;
+        for t in doc.descendants().filter(|n| n.has_tag_name("text")) {
+            let x: f64 = t.attribute("x").unwrap().parse().unwrap();
+            let text = t.text().unwrap_or("").trim();
+            if text.starts_with('[') || text.starts_with('#') || text.parse::<u32>().is_ok() {
+                labels += 1;
+                assert!(x >= 0.0 && x + 6.0 * text.chars().count() as f64 <= w as f64, "{text} at {x}");
+            }
+        }
+        assert!(labels >= 8, "{stamp:?}: {labels} labels");
+    }
+}

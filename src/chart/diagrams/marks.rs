@@ -112,8 +112,13 @@ pub(super) fn draw(area: &Area, f: &Frame, s: &SpaceTime) -> Drawn {
             let (end, below) = last[d.lane];
             let below = x < end && !below;
             let dy = if below { 6 } else { -18 };
-            area.draw(&Text::new(d.label.clone(), (x + 3, y + dy), font(11))).map_err(err)?;
-            last[d.lane] = (x + 7 * d.label.chars().count() as i32, below);
+            // About 6 px a character at 11 px: a label that would run off the right edge
+            // goes to the left of its dot.
+            let width = 6 * d.label.chars().count() as i32;
+            let (w, _) = area.dim_in_pixel();
+            let lx = if x + 3 + width > w as i32 - 2 { x - 3 - width } else { x + 3 };
+            area.draw(&Text::new(d.label.clone(), (lx, y + dy), font(11))).map_err(err)?;
+            last[d.lane] = (lx.max(x) + width + 4, below);
         }
     }
     let bottom = f.bottom(s.lanes.len());
