@@ -56,6 +56,13 @@
 //! - [`check`]: a checker that runs a protocol (a learner's own) over many seeds and fault
 //!   schedules, checks properties (delivery, no duplicates, linearizability, a message
 //!   budget, the learner's own) and shrinks the first failure; the exercises of notebook 07.
+//! - [`causality`]: a Lamport timestamp and a vector clock for every event of a recorded run,
+//!   computed from its trace; happened-before, concurrency and causal-past queries; the
+//!   "which came first?" exercise; a ShiViz log.
+//! - [`whatif`]: the same verbs replayed twice, as they ran and with one change at one point
+//!   (a crash, a recovery, loss or latency from then on, one message lost or delivered), and
+//!   the two runs compared. [`runfile`]: a run saved as JSON Lines (header, verbs, trace) and
+//!   loaded by replaying it, checked byte for byte.
 //! - [`predict`]: a learner's guess beside the measured value (predict, then run).
 //! - [`lesson`]: the lesson's data (glossary with a self-check, reflection questions, everyday
 //!   examples, troubleshooting, objectives).

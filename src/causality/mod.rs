@@ -279,14 +279,22 @@ pub fn table(run: &(impl Recorded + ?Sized)) -> Result<Table> {
     let names: Vec<String> = (0..run.node_count()).map(name).collect();
     let mut t = Table::new(
         "logical clocks of every event",
-        ["#", "time (ms)", "node", "event", "Lamport", &format!("vector [{}]", names.join(", "))],
+        ["#", "time (ms)", "node", "event", "message", "Lamport", &format!("vector [{}]", names.join(", "))],
     );
     for (i, e) in trace.iter().enumerate() {
         let (node, l, v) = match clocks.node(i) {
             Some(n) => (names[n].clone(), clocks.lamport[i].to_string(), bracket(clocks.row(i))),
             None => ("(network)".to_string(), "-".to_string(), "-".to_string()),
         };
-        t.row([i.to_string(), format!("{:.3}", e.at.as_ms()), node, describe(e, &name), l, v]);
+        // The message's number is what `whatif::Change::Drop` and `Deliver` take.
+        let msg = match &e.kind {
+            EventKind::Sent { msg, .. }
+            | EventKind::Delivered { msg, .. }
+            | EventKind::Dropped { msg, .. }
+            | EventKind::Duplicated { msg, .. } => msg.0.to_string(),
+            _ => String::new(),
+        };
+        t.row([i.to_string(), format!("{:.3}", e.at.as_ms()), node, describe(e, &name), msg, l, v]);
     }
     if trace.is_empty() {
         t.note("no events: the run is empty, or its trace is off");
