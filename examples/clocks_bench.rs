@@ -76,7 +76,7 @@ fn main() -> Result<()> {
     let lesson = lesson_run()?;
     let crash = crash_mid_write()?;
     let fork_lesson = median_ms(21, || {
-        lesson.what_if(Fork::at_ms(100.0).unwrap(), Change::Crash(2.into())).expect("fork").differences();
+        lesson.what_if(Fork::at_ms(100.0).unwrap(), Change::crash(2)).expect("fork").differences();
     });
     let fork_crash = median_ms(21, || {
         crash

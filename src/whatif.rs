@@ -78,6 +78,25 @@ pub enum Change {
     Deliver(MsgId),
 }
 
+impl Change {
+    /// `node` crashes at the point: `Change::crash(2)` or `Change::crash("db-eu")`.
+    pub fn crash(node: impl Into<NodeRef>) -> Change {
+        Change::Crash(node.into())
+    }
+    /// `node` recovers at the point.
+    pub fn recover(node: impl Into<NodeRef>) -> Change {
+        Change::Recover(node.into())
+    }
+    /// Message number `n` (the "message" column of [`crate::causality::table`]) is lost.
+    pub fn drop_message(n: u64) -> Change {
+        Change::Drop(MsgId(n))
+    }
+    /// Message number `n` arrives even though the network lost it.
+    pub fn deliver_message(n: u64) -> Change {
+        Change::Deliver(MsgId(n))
+    }
+}
+
 impl fmt::Display for Change {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -171,6 +190,8 @@ pub struct WhatIf {
     pub fork: Fork,
     /// What changed.
     pub change: Change,
+    /// The change in words, with node names: "Node-2 crashes".
+    pub described: String,
     /// When the change took effect (None: the runs ended before the point).
     pub applied_at: Option<Time>,
     /// The first event that differs: its number and time.
@@ -188,7 +209,7 @@ impl Cluster {
     /// # use distlab::whatif::{Change, Fork};
     /// let mut c = Cluster::new(Config::builder().loss(0.0).build()?);
     /// c.replicate("k", "v1")?;
-    /// let w = c.what_if(Fork::at_ms(0.0)?, Change::Crash(2.into()))?;
+    /// let w = c.what_if(Fork::at_ms(0.0)?, Change::crash(2))?;
     /// assert_eq!(w.after.get(2, "k")?, None);
     /// assert!(w.divergence.is_some());
     /// # Ok::<(), distlab::Error>(())
@@ -201,6 +222,11 @@ impl Cluster {
                 "a cluster built with trace(true): forks replay its verbs",
             ));
         }
+        let described = match &change {
+            Change::Crash(n) => format!("{} crashes", self.name(self.id_of(n.clone())?)),
+            Change::Recover(n) => format!("{} recovers", self.name(self.id_of(n.clone())?)),
+            other => other.to_string(),
+        };
         let (effect, message) = match &change {
             Change::Nothing => (Effect::Nothing, None),
             Change::Crash(n) => (Effect::Crash(self.id_of(n.clone())?), None),
@@ -259,6 +285,7 @@ impl Cluster {
             after: after.cluster,
             fork,
             change,
+            described,
             applied_at,
             divergence,
             outcomes: [outcome_before, outcome_after],
@@ -328,7 +355,7 @@ impl WhatIf {
         let lanes = top.lanes.len() as u32;
         let height = (2 * (110 + 46 * lanes)).clamp(crate::chart::SIZE_RANGE.0, 2000);
         Chart::new(
-            format!("as it ran | with the change: {}", self.change),
+            format!("as it ran | with the change: {}", self.described),
             (960, height),
             Plot::Pair(Box::new([top, bottom])),
         )
@@ -339,7 +366,7 @@ impl WhatIf {
     pub fn differences(&self) -> Table {
         let mut t = Table::new(
             "what differs",
-            ["", "as it ran", &format!("with the change ({})", self.change), "same?"],
+            ["", "as it ran", &format!("with the change ({})", self.described), "same?"],
         );
         let mut row = |what: String, a: String, b: String| {
             let same = if a == b { "yes" } else { "NO" };
@@ -401,8 +428,8 @@ impl Tabular for WhatIf {
             Fork::BeforeEvent(n) => format!(" (before event #{n})"),
         };
         t.note(match self.applied_at {
-            Some(at) => format!("change: {}, made at {at}{point}", self.change),
-            None => format!("change: {}: never made, both runs ended before the point", self.change),
+            Some(at) => format!("change: {}, made at {at}{point}", self.described),
+            None => format!("change: {}: never made, both runs ended before the point", self.described),
         });
         t.note(match self.divergence {
             Some((k, at)) => format!("the runs part at event #{k}, at {at}"),

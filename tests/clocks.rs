@@ -327,7 +327,7 @@ fn a_fork_shows_what_one_change_does() {
     assert!(svg.contains("as it ran") && svg.contains("with the change"));
 
     // Crash Node-1 before event 3: it holds nothing of what came after.
-    let w = c.what_if(Fork::before_event(3), Change::Crash(1.into())).unwrap();
+    let w = c.what_if(Fork::before_event(3), Change::crash(1)).unwrap();
     assert_eq!(w.divergence.map(|d| d.0), Some(3));
     assert!(w.after.trace().get(3).is_some_and(|e| matches!(e.kind, EventKind::Crashed { .. })));
 
@@ -350,7 +350,7 @@ fn a_fork_shows_what_one_change_does() {
     assert!(e.contains("9999"), "{e}");
     let e = lossy.what_if(Fork::at_ms(1e9).unwrap(), Change::Nothing).unwrap_err().to_string();
     assert!(e.contains("a point within the run"), "{e}");
-    let e = lossy.what_if(Fork::at_ms(0.0).unwrap(), Change::Crash(7.into())).unwrap_err().to_string();
+    let e = lossy.what_if(Fork::at_ms(0.0).unwrap(), Change::crash(7)).unwrap_err().to_string();
     assert!(e.contains('7'), "{e}");
 }
 
