@@ -196,8 +196,8 @@ pub struct WhatIf {
     pub applied_at: Option<Time>,
     /// The first event that differs: its number and time.
     pub divergence: Option<(usize, Time)>,
+    /// What each verb returned, in one line, in each run.
     outcomes: [Vec<String>; 2],
-    verbs: Vec<String>,
 }
 
 impl Cluster {
@@ -280,7 +280,6 @@ impl Cluster {
         let divergence = first_difference(&before, &after);
         let applied_at = after.applied_at;
         Ok(WhatIf {
-            verbs: self.calls.iter().map(|c| c.verb().to_string()).collect(),
             before: before.cluster,
             after: after.cluster,
             fork,
@@ -295,19 +294,14 @@ impl Cluster {
     fn replay(&self, mode: Mode) -> Result<(Replayed, Vec<String>, Option<u64>)> {
         let mut c = Cluster::new(self.config().clone());
         c.sim.fork = Some(Box::new(Armed { mode, boundary: 0, applied_at: None }));
-        let mut outcomes = Vec::with_capacity(self.calls.len());
-        let mut applied_at = None;
-        for call in &self.calls {
-            let r = call.apply(&mut c);
-            outcomes.push(match r {
-                Ok(s) => s,
-                Err(e) => format!("error: {e}"),
-            });
-            if applied_at.is_none() {
-                applied_at = c.sim.fork.as_ref().and_then(|f| f.applied_at);
-            }
-        }
-        let found = c.sim.fork.take().and_then(|f| match f.mode {
+        let outcomes = self
+            .calls
+            .iter()
+            .map(|call| call.apply(&mut c).unwrap_or_else(|e| format!("error: {e}")))
+            .collect();
+        let armed = c.sim.fork.take();
+        let applied_at = armed.as_ref().and_then(|f| f.applied_at);
+        let found = armed.and_then(|f| match f.mode {
             Mode::Probe { found, .. } => found,
             Mode::Apply { .. } => None,
         });
@@ -372,7 +366,8 @@ impl WhatIf {
             let same = if a == b { "yes" } else { "NO" };
             t.row([what, a, b, same.to_string()]);
         };
-        for (k, verb) in self.verbs.iter().enumerate() {
+        // The run as it ran replays every verb again, so its log names them all.
+        for (k, verb) in self.before.calls().iter().map(|c| c.verb()).enumerate() {
             let (a, b) = (&self.outcomes[0][k], &self.outcomes[1][k]);
             if a != b {
                 row(format!("verb {} ({verb})", k + 1), a.clone(), b.clone());
