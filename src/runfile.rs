@@ -112,12 +112,12 @@ impl Cluster {
         let Some((n, first)) = lines.next() else {
             return Err(at(1, 1, "the file is empty: a run file starts with a header line".into()));
         };
-        let json_error = |n: usize, e: serde_json::Error| {
+        let json_error = |n: usize, line: &str, e: serde_json::Error| {
             let message = e.to_string().replace(&format!(" at line 1 column {}", e.column()), "");
-            let column = if e.column() > 0 { e.column() } else { locate(first_or(n, text), &message) };
+            let column = if e.column() > 0 { e.column() } else { locate(line, &message) };
             at(n, column, message)
         };
-        let value: serde_json::Value = serde_json::from_str(first).map_err(|e| json_error(n, e))?;
+        let value: serde_json::Value = serde_json::from_str(first).map_err(|e| json_error(n, first, e))?;
         match value.get("format").and_then(serde_json::Value::as_u64) {
             Some(f) if f > u64::from(FORMAT) => {
                 let by = value.get("distlab").and_then(|v| v.as_str()).unwrap_or("an unknown version");
@@ -134,7 +134,7 @@ impl Cluster {
                     .into(),
             )),
         }
-        let header: Header = serde_json::from_str(first).map_err(|e| json_error(n, e))?;
+        let header: Header = serde_json::from_str(first).map_err(|e| json_error(n, first, e))?;
         let config = settings_to_config(&header).map_err(|e| {
             let field = match &e {
                 Error::InvalidConfig { field, .. } => field.rsplit('.').next().unwrap_or(field).to_string(),
@@ -145,7 +145,7 @@ impl Cluster {
         let mut cluster = Cluster::new(config);
         let mut events: Vec<(usize, &str)> = Vec::new();
         for (n, line) in lines {
-            let value: serde_json::Value = serde_json::from_str(line).map_err(|e| json_error(n, e))?;
+            let value: serde_json::Value = serde_json::from_str(line).map_err(|e| json_error(n, line, e))?;
             if value.get("verb").is_some() {
                 if !events.is_empty() {
                     return Err(at(
@@ -154,7 +154,7 @@ impl Cluster {
                         "a verb after the trace began: verbs come first, then the events".into(),
                     ));
                 }
-                let call: Call = serde_json::from_str(line).map_err(|e| json_error(n, e))?;
+                let call: Call = serde_json::from_str(line).map_err(|e| json_error(n, line, e))?;
                 call.apply(&mut cluster)
                     .map_err(|e| at(n, 1, format!("replaying this {}: {e}", call.verb())))?;
             } else if value.get("t_us").is_some() && value.get("event").is_some() {
@@ -217,10 +217,6 @@ fn settings_to_config(h: &Header) -> Result<Config> {
         None => b.nodes(s.nodes),
     };
     b.build()
-}
-
-fn first_or(n: usize, text: &str) -> &str {
-    text.lines().nth(n - 1).unwrap_or("")
 }
 
 /// Where in `line` the value a serde error names is: serde cannot say for a verb line (its

@@ -237,8 +237,7 @@ impl Cluster {
     {
         let groups: Vec<Vec<NodeId>> =
             groups.into_iter().map(|g| self.config().resolve_all(g)).collect::<Result<_>>()?;
-        let ids = |g: &[NodeId]| g.iter().map(|n| n.0).collect::<Vec<u32>>();
-        let record = groups.iter().map(|g| ids(g)).collect();
+        let record = groups.iter().map(|g| indices(g)).collect();
         self.verb(|_| Call::Partition { groups: record }, |c| c.sim.partition(groups))
     }
 
@@ -253,8 +252,7 @@ impl Cluster {
         B: Into<NodeRef>,
     {
         let (from, to) = (self.config().resolve_all(from)?, self.config().resolve_all(to)?);
-        let ids = |g: &[NodeId]| g.iter().map(|n| n.0).collect::<Vec<u32>>();
-        let call = Call::PartitionOneWay { from: ids(&from), to: ids(&to) };
+        let call = Call::PartitionOneWay { from: indices(&from), to: indices(&to) };
         self.verb(|_| call, |c| c.sim.partition_one_way(from, to))
     }
 
@@ -334,6 +332,11 @@ impl Cluster {
         self.sim.book.describe(op, request.what());
         Ok(self.sim.finish(op))
     }
+}
+
+/// Node ids as the indices a recorded call keeps.
+fn indices(nodes: &[NodeId]) -> Vec<u32> {
+    nodes.iter().map(|n| n.0).collect()
 }
 
 impl Recorded for Cluster {
