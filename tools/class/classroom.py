@@ -1,0 +1,227 @@
+"""What `./lab class` does besides running JupyterHub: read the teacher's list of learners,
+give each learner their own copy of the lesson, share evcxr's compiled dependencies, and
+hold each learner's server to a memory and CPU limit.
+
+Used by `jupyterhub_config.py` (the hub), `seed_cache.py` (setup) and `tests/class_hub.py`.
+Plain Python: nothing here imports JupyterHub, so it can be read and tested on its own.
+"""
+import hashlib
+import os
+import re
+import shutil
+import tomllib
+
+# JupyterHub lowercases names; these also make safe directory and cgroup names.
+NAME = re.compile(r"[a-z0-9][a-z0-9._-]{0,31}")
+# What a learner's crate directory holds besides the notebooks: the manifest below.
+MANIFEST_NOTE = """\
+# Written by ./lab class at every start of your server: the distlab library that the
+# notebooks load with `:dep distlab = {{ path = ".." }}`. Its sources are the class's shared
+# copy ({src}); your own work is in notebooks/, which is never overwritten.
+"""
+
+
+class ClassError(Exception):
+    """A mistake in the class's set-up, e.g. `users.txt:3:5: ...`."""
+
+
+def read_users(path):
+    """The learners' names in a teacher-made list: one per line, `#` starts a comment, blank
+    lines are skipped. A bad or repeated name is an error naming the file, line and column."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            lines = f.read().splitlines()
+    except (OSError, UnicodeDecodeError) as e:
+        raise ClassError(f"{path}: cannot read the list of learners: {e}") from e
+    names, seen = [], {}
+    for number, line in enumerate(lines, start=1):
+        text = line.split("#", 1)[0]
+        name = text.strip()
+        if not name:
+            continue
+        column = len(text) - len(text.lstrip()) + 1
+        if not NAME.fullmatch(name):
+            raise ClassError(
+                f"{path}:{number}:{column}: {name!r} is not a user name: use 1 to 32 lowercase "
+                "letters, digits, '.', '_' or '-', starting with a letter or digit, one per line"
+            )
+        if name in seen:
+            raise ClassError(f"{path}:{number}:{column}: {name!r} is already on line {seen[name]}")
+        seen[name] = number
+        names.append(name)
+    return names
+
+
+def manifest(root):
+    """A Cargo.toml for the package `distlab` whose library is the project's `src/lib.rs`:
+    the learner's folder then shows only this file and the notebooks, and a learner cannot
+    change the shared sources from JupyterLab's file browser by accident."""
+    with open(os.path.join(root, "Cargo.toml"), "rb") as f:
+        project = tomllib.load(f)
+    package = {k: v for k, v in project["package"].items() if k in ("name", "version", "edition", "rust-version")}
+    package.update(autobins=False, autoexamples=False, autotests=False, autobenches=False)
+    src = os.path.join(root, "src")
+    parts = [MANIFEST_NOTE.format(src=src), _table("package", package)]
+    parts.append(_table("lib", {"path": os.path.join(src, "lib.rs")}))
+    parts.append(_table("dependencies", project.get("dependencies", {})))
+    return "\n".join(parts)
+
+
+def _table(name, values):
+    return f"[{name}]\n" + "".join(f"{key} = {_value(value)}\n" for key, value in values.items())
+
+
+def _value(value):
+    """TOML for the values a Cargo manifest's [package] and [dependencies] hold."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(value, list):
+        return "[" + ", ".join(_value(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{k} = {_value(v)}" for k, v in value.items()) + " }"
+    raise ClassError(f"Cargo.toml holds a value ./lab class cannot copy: {value!r}")
+
+
+def prepare_home(home, root, seed_cache=None):
+    """A learner's folder, made at every start of their server:
+    - `distlab/Cargo.toml`, rewritten each time (it is the class's, not the learner's);
+    - `distlab/notebooks/`: a copy of every lesson notebook the learner does not have yet, so
+      their edits survive every later login, and a notebook added to the lesson arrives;
+    - `.cache/evcxr`, once: evcxr's compiled dependencies, hard links into the seed cache.
+    Returns the notebooks copied this time."""
+    crate = os.path.join(home, "distlab")
+    notebooks = os.path.join(crate, "notebooks")
+    os.makedirs(notebooks, exist_ok=True)
+    _write_if_changed(os.path.join(crate, "Cargo.toml"), manifest(root))
+    copied = []
+    lesson = os.path.join(root, "notebooks")
+    for name in sorted(os.listdir(lesson)):
+        target = os.path.join(notebooks, name)
+        if name.endswith(".ipynb") and not os.path.exists(target):
+            shutil.copyfile(os.path.join(lesson, name), target)
+            copied.append(name)
+    cache = os.path.join(home, ".cache", "evcxr")
+    if seed_cache and os.path.isdir(seed_cache) and not os.path.exists(cache):
+        link_cache(seed_cache, cache)
+    return copied
+
+
+def _write_if_changed(path, text):
+    try:
+        with open(path, encoding="utf-8") as f:
+            if f.read() == text:
+                return
+    except FileNotFoundError:
+        pass
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(text)
+
+
+def link_cache(seed, target):
+    """A learner's own evcxr cache whose compiled files are hard links to the seed's, so the
+    class keeps one copy of plotters, rand and serde on disk. The small `hits` counters are
+    real copies: evcxr 0.22 reads, parses and rewrites a cache entry's counter on every hit,
+    and kernels sharing one counter read it half-written ("Failed to wrap rustc: cannot parse
+    integer from empty string", seen with 5 learners on one shared cache)."""
+    partial = target + ".partial"
+    shutil.rmtree(partial, ignore_errors=True)
+    shutil.copytree(seed, partial, copy_function=_link_or_copy)
+    os.replace(partial, target)
+
+
+def _link_or_copy(src, dst):
+    if os.path.basename(src) == "hits":
+        return shutil.copy2(src, dst)
+    try:
+        os.link(src, dst)
+    except OSError:  # another file system, or links not allowed: a copy works as well
+        shutil.copy2(src, dst)
+    return dst
+
+
+def seed_stamp(root, extra=""):
+    """What the seed cache depends on: the lock file (dependency versions), the kernel's
+    start-up options (:opt) and `extra` (the kernel's and rustc's versions)."""
+    digest = hashlib.sha256(extra.encode())
+    for part in ("Cargo.toml", "Cargo.lock", os.path.join("tools", "evcxr", "init.evcxr")):
+        with open(os.path.join(root, part), "rb") as f:
+            digest.update(f.read())
+    return digest.hexdigest()
+
+
+# Memory and CPU limits: JupyterHub's local spawners only pass MEM_LIMIT and CPU_LIMIT to the
+# server as numbers to show; they enforce nothing. Here each learner's server (and so its
+# kernels and their rustc) goes into a control group of its own. cgroup v2 (one tree) and v1
+# (a tree per controller) are both handled.
+CGROUP = "/sys/fs/cgroup"
+GROUP = "distlab-class"
+PERIOD_US = 100_000
+
+
+def cgroup_dirs(user):
+    """{controller: directory} of a learner's control groups."""
+    if os.path.exists(os.path.join(CGROUP, "cgroup.controllers")):
+        path = os.path.join(CGROUP, GROUP, user)
+        return {"memory": path, "cpu": path}
+    return {c: os.path.join(CGROUP, c, GROUP, user) for c in ("memory", "cpu")}
+
+
+def limit(pid, user, mem_bytes, cpus):
+    """Puts process `pid` (and everything it starts later) under a memory and CPU limit.
+    Returns what was applied, as text for the hub's log; raises OSError when this machine
+    does not let us (no cgroups, not root, a read-only /sys/fs/cgroup)."""
+    dirs = cgroup_dirs(user)
+    v2 = dirs["memory"] == dirs["cpu"]
+    if v2:
+        parent = os.path.dirname(dirs["memory"])
+        os.makedirs(parent, exist_ok=True)
+        for level in (CGROUP, parent):
+            _write(os.path.join(level, "cgroup.subtree_control"), "+memory +cpu")
+    for d in set(dirs.values()):
+        os.makedirs(d, exist_ok=True)
+    done = []
+    if mem_bytes:
+        name = "memory.max" if v2 else "memory.limit_in_bytes"
+        _write(os.path.join(dirs["memory"], name), str(int(mem_bytes)))
+        done.append(f"memory {int(mem_bytes) / 2**30:.1f} GiB")
+    if cpus:
+        quota = max(1000, int(cpus * PERIOD_US))
+        if v2:
+            _write(os.path.join(dirs["cpu"], "cpu.max"), f"{quota} {PERIOD_US}")
+        else:
+            _write(os.path.join(dirs["cpu"], "cpu.cfs_period_us"), str(PERIOD_US))
+            _write(os.path.join(dirs["cpu"], "cpu.cfs_quota_us"), str(quota))
+        done.append(f"{cpus:g} CPU")
+    for d in set(dirs.values()):
+        _write(os.path.join(d, "cgroup.procs"), str(pid))
+    return ", ".join(done) + f" ({'cgroup v2' if v2 else 'cgroup v1'} {dirs['memory']})"
+
+
+def peak_memory(user):
+    """The most memory a learner's group has used since it was made, in bytes, or None."""
+    d = cgroup_dirs(user)["memory"]
+    for name in ("memory.peak", "memory.max_usage_in_bytes"):
+        try:
+            with open(os.path.join(d, name)) as f:
+                return int(f.read().split()[0])
+        except (OSError, ValueError):
+            continue
+    return None
+
+
+def release(user):
+    """Removes a learner's (empty) control groups; quiet when there are none."""
+    for d in set(cgroup_dirs(user).values()):
+        try:
+            os.rmdir(d)
+        except OSError:
+            pass
+
+
+def _write(path, text):
+    with open(path, "w") as f:
+        f.write(text)

@@ -1,0 +1,114 @@
+"""JupyterHub for a class taking the distlab lesson on one server. Started by `./lab class`,
+which sets the DISTLAB_* variables read here (see `./lab class --help` and README, "A class on
+one server"). Everything the hub keeps lives in DISTLAB_CLASS_DIR (default `.class/`):
+
+    users.txt        the teacher's list of learners (one name per line)
+    jupyterhub.sqlite, jupyterhub_cookie_secret, passwords.dbm   the hub's own state
+    admin-token      a token with admin rights on the hub's REST API (made by ./lab class)
+    proxy/           configurable-http-proxy, from npm (tools/class/package-lock.json)
+    cache/evcxr      the seed of evcxr's cache: distlab's dependencies compiled once
+    home/NAME/       each learner's folder: distlab/notebooks/ and their evcxr cache
+"""
+import os
+import sys
+
+from jupyterhub.spawner import SimpleLocalProcessSpawner
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import classroom  # noqa: E402
+
+c = get_config()  # noqa: F821 (JupyterHub defines it)
+ROOT = os.environ["DISTLAB_ROOT"]
+CLASS = os.environ["DISTLAB_CLASS_DIR"]
+VENV = os.path.join(ROOT, ".venv")
+IP = os.environ.get("DISTLAB_CLASS_IP", "127.0.0.1")
+PORT = int(os.environ.get("DISTLAB_CLASS_PORT", "8000"))
+TEACHER = os.environ.get("DISTLAB_CLASS_TEACHER", "teacher")
+SEED_CACHE = os.path.join(CLASS, "cache", "evcxr")
+
+# --- where it listens. Only the proxy faces learners; the hub and the proxy's API stay local.
+cert, key = os.environ.get("DISTLAB_CLASS_SSL_CERT"), os.environ.get("DISTLAB_CLASS_SSL_KEY")
+c.JupyterHub.bind_url = f"{'https' if cert else 'http'}://{IP}:{PORT}/"
+if cert:
+    c.JupyterHub.ssl_cert, c.JupyterHub.ssl_key = cert, key
+c.ConfigurableHTTPProxy.api_url = f"http://127.0.0.1:{PORT + 1}"
+c.JupyterHub.hub_bind_url = f"http://127.0.0.1:{PORT + 2}"
+c.ConfigurableHTTPProxy.command = [os.path.join(CLASS, "proxy", "node_modules", ".bin", "configurable-http-proxy")]
+c.ConfigurableHTTPProxy.pid_file = os.path.join(CLASS, "proxy.pid")
+c.JupyterHub.db_url = "sqlite:///" + os.path.join(CLASS, "jupyterhub.sqlite")
+c.JupyterHub.cookie_secret_file = os.path.join(CLASS, "jupyterhub_cookie_secret")
+c.JupyterHub.pid_file = os.path.join(CLASS, "jupyterhub.pid")
+
+# --- who may log in: the teacher's list; each name's password is the one typed at its first
+# login (FirstUseAuthenticator). A forgotten password: the teacher deletes the user at
+# /hub/admin and adds them again (their folder stays); the next login sets a new password.
+users_file = os.environ.get("DISTLAB_CLASS_USERS", os.path.join(CLASS, "users.txt"))
+c.JupyterHub.authenticator_class = "firstuseauthenticator.FirstUseAuthenticator"
+c.FirstUseAuthenticator.dbm_path = os.path.join(CLASS, "passwords.dbm")
+c.FirstUseAuthenticator.create_users = False
+c.FirstUseAuthenticator.min_password_length = 8
+c.Authenticator.allowed_users = set(classroom.read_users(users_file))
+c.Authenticator.admin_users = {TEACHER}
+# Only names on the list, the teacher and users the teacher adds (admin page or REST API);
+# an added user stays allowed after a restart until the teacher deletes them.
+c.Authenticator.allow_all = False
+c.Authenticator.allow_existing_users = True
+
+# --- each learner's server: JupyterLab from the project's .venv with the Rust kernel built
+# once (~/.cargo/bin/evcxr_jupyter, registered in .venv/share/jupyter), in home/NAME.
+class ClassSpawner(SimpleLocalProcessSpawner):
+    """The local spawner plus the learner's folder (classroom.prepare_home) before the start
+    and a memory and CPU limit (classroom.limit) right after it."""
+
+    async def start(self):
+        copied = classroom.prepare_home(self.home_dir, ROOT, SEED_CACHE)
+        if copied:
+            self.log.info("%s: copied %d notebooks", self.user.name, len(copied))
+        url = await super().start()
+        try:
+            self.log.info("%s: %s", self.user.name, classroom.limit(self.pid, self.user.name, self.mem_limit, self.cpu_limit))
+        except OSError as e:
+            self.log.warning("%s: no memory or CPU limit on this machine (%s)", self.user.name, e)
+        return url
+
+    async def stop(self, now=False):
+        await super().stop(now=now)
+        classroom.release(self.user.name)
+
+
+c.JupyterHub.spawner_class = ClassSpawner
+c.SimpleLocalProcessSpawner.home_dir_template = os.path.join(CLASS, "home", "{username}")
+c.Spawner.cmd = [os.path.join(VENV, "bin", "jupyterhub-singleuser")]
+c.Spawner.default_url = "/lab/tree/distlab/notebooks/00-start-here.ipynb"
+if os.geteuid() == 0:  # JupyterLab refuses to run as root unless told
+    c.Spawner.args = ["--allow-root"]
+home = os.path.expanduser("~")
+c.Spawner.environment = {
+    "JUPYTER_PATH": os.path.join(VENV, "share", "jupyter"),
+    # The spawner gives each learner their own HOME; the Rust toolchain stays the hub's.
+    "RUSTUP_HOME": os.environ.get("RUSTUP_HOME", os.path.join(home, ".rustup")),
+    "CARGO_HOME": os.environ.get("CARGO_HOME", os.path.join(home, ".cargo")),
+    # Marks every process of the class, so tests/class_hub.py can find stragglers.
+    "DISTLAB_CLASS_DIR": CLASS,
+}
+c.Spawner.mem_limit = os.environ.get("DISTLAB_CLASS_MEM", "2G")
+c.Spawner.cpu_limit = float(os.environ.get("DISTLAB_CLASS_CPUS", "1"))
+# Five servers starting at once on 2 cores take a while.
+c.Spawner.start_timeout = 180
+c.Spawner.http_timeout = 180
+
+# --- services: idle servers stopped, and an admin token for scripts (and the class test).
+idle = int(os.environ.get("DISTLAB_CLASS_IDLE_MINUTES", "60")) * 60
+c.JupyterHub.services = [
+    {"name": "idle-culler", "command": [sys.executable, "-m", "jupyterhub_idle_culler", f"--timeout={idle}", f"--cull-every={max(60, idle // 6)}"]},
+]
+c.JupyterHub.load_roles = [
+    {"name": "idle-culler", "services": ["idle-culler"], "scopes": ["list:users", "read:users:activity", "read:servers", "delete:servers"]},
+]
+token_file = os.path.join(CLASS, "admin-token")
+if os.path.exists(token_file):
+    with open(token_file) as f:
+        c.JupyterHub.services.append({"name": "class-admin", "api_token": f.read().strip()})
+    c.JupyterHub.load_roles.append(
+        {"name": "class-admin", "services": ["class-admin"], "scopes": ["admin:users", "admin:servers", "tokens", "access:servers"]}
+    )
