@@ -156,10 +156,13 @@ class Learner:
                         if kind == "execute_result":
                             out.setdefault("metadata", {})
                         cell.outputs.append(nbformat.from_dict(out))
+            run_all = time.monotonic() - started
+            # What the learner's server and kernel hold once the notebook has run.
+            held = sum(rss(pid) for pid, user in class_processes(CLASS).items() if user == self.name)
         finally:
             ws.close()
             requests.delete(f"{base}/kernels/{kernel}", headers=headers, timeout=60)
-        self.result.update(first_output_s=round(first or -1, 1), run_all_s=round(time.monotonic() - started, 1))
+        self.result.update(first_output_s=round(first or -1, 1), run_all_s=round(run_all, 1), rss_after_mb=round(held / 2**20))
         self.executed = nb
 
 
