@@ -32,6 +32,7 @@ import uuid
 import nbformat
 import requests
 import websocket
+import yaml
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tools"))
@@ -241,6 +242,26 @@ def stop_everything(hub_process, names):
         print(f"warning: processes of the class still alive: {sorted(left)}")
 
 
+def check_container_files():
+    """The Kubernetes files cannot be deployed here; what can be checked is: the values parse,
+    their postStart command prepares a learner's folder when run with this machine's paths, and
+    every path the Dockerfile copies exists."""
+    with open(os.path.join(ROOT, "tools", "class", "z2jh-values.yaml")) as f:
+        values = yaml.safe_load(f)
+    command = values["singleuser"]["lifecycleHooks"]["postStart"]["exec"]["command"]
+    home = os.path.join(CLASS, "container-home")
+    here = {"/opt/distlab": ROOT, "/opt/class": CLASS, "/home/jovyan": home, "python3": sys.executable}
+    command = [next((arg.replace(k, v, 1) for k, v in here.items() if arg.startswith(k)), arg) for arg in command]
+    subprocess.run(command, check=True, capture_output=True, text=True)
+    for part in ("distlab/Cargo.toml", f"distlab/notebooks/{NOTEBOOK}", ".cache/evcxr"):
+        assert os.path.exists(os.path.join(home, part)), f"the postStart command made no {part}"
+    with open(os.path.join(ROOT, "tools", "class", "Dockerfile")) as f:
+        copied = [w for line in f if line.startswith("COPY ") for w in line.split()[1:-1] if not w.startswith("--")]
+    missing = [p for p in copied if not os.path.exists(os.path.join(ROOT, p))]
+    assert copied and not missing, f"the Dockerfile copies paths that do not exist: {missing}"
+    print(f"    container files: the chart's values parse, their postStart prepares a folder, the Dockerfile's {len(copied)} paths exist")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--learners", type=int, default=5)
@@ -263,6 +284,7 @@ def main():
         wait_for_hub(hub, hub_process)
         print(f"    hub up on 127.0.0.1:{port} in {time.monotonic() - started:.0f} s (set-up included)", flush=True)
         report = run_class(hub, names)
+        check_container_files()
         report["hub_start_s"] = round(time.monotonic() - started, 1)
     except BaseException:
         log.flush()

@@ -24,6 +24,7 @@ import nbformat
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tools"))
+from evcxr_cache import own_cache  # noqa: E402
 from run_notebooks import ANSI, execute  # noqa: E402
 
 NOTEBOOKS = os.path.join(ROOT, "notebooks")
@@ -144,4 +145,6 @@ def main(argv):
 
 
 if __name__ == "__main__":
+    # Its own evcxr cache: it runs beside tools/run_notebooks.py in ./lab test (tools/evcxr_cache.py).
+    own_cache(ROOT, "error-cells")
     sys.exit(main(sys.argv[1:]))

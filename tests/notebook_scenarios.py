@@ -11,23 +11,28 @@
    Markdown with every answer and the .svg files it links.
 
 Run after tools/run_notebooks.py, whose executed copies (target/notebooks/) it compares with.
+Two scenarios run at a time (DISTLAB_TEST_JOBS=1 for one), each kernel with its own evcxr cache.
 """
 import glob
 import html
+import multiprocessing
 import os
 import re
 import sys
 import tempfile
+import time
 
 import nbformat
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tools"))
+from evcxr_cache import own_cache  # noqa: E402
 from export_notes import export  # noqa: E402
 from run_notebooks import EXECUTED_DIR, execute, problems  # noqa: E402
 
 NOTEBOOKS = os.path.join(ROOT, "notebooks")
 DROP_FILL = 'fill="#D55E00"'
+JOBS = int(os.environ.get("DISTLAB_TEST_JOBS", "2"))
 
 
 def outputs(nb, mime):
@@ -86,28 +91,29 @@ def tagged(cell, tag):
     return tag in cell.get("metadata", {}).get("tags", [])
 
 
-def parameter_variants():
-    done = []
+def variants():
+    """(notebook, seed, loss, prediction) for every notebook with seed or loss parameters."""
+    found = []
     for path in sorted(glob.glob(os.path.join(NOTEBOOKS, "[0-9]*.ipynb"))):
-        name = os.path.basename(path)
         base = nbformat.read(path, as_version=4)
-        params = [c for c in base.cells if tagged(c, "parameters") and (SEED.search(c.source) or LOSS.search(c.source))]
-        if not params:
-            continue
-        for seed, loss, guess in VARIANTS:
-            nb = nbformat.read(path, as_version=4)
-            for c in nb.cells:
-                if tagged(c, "parameters"):
-                    c.source = SEED.sub(lambda m: f"{m.group(1)}{seed};", c.source)
-                    c.source = LOSS.sub(lambda m: f"{m.group(1)}{loss};", c.source)
-                if tagged(c, "prediction"):
-                    c.source = re.sub(r'let my_prediction = "[^"]*";', f'let my_prediction = "{guess}";', c.source)
-            execute(nb, NOTEBOOKS)
-            bad = problems(nb)
-            assert not bad, f"{name} with seed {seed}, loss {loss}: cell {bad[0][0]}: {bad[0][1][:500]}"
-        done.append(name)
-    assert done, "no notebook has seed or loss parameters"
-    return f"{len(done)} notebooks x {len(VARIANTS)} variants (seeds 1 and 99, loss 0.3): {', '.join(done)}"
+        if any(tagged(c, "parameters") and (SEED.search(c.source) or LOSS.search(c.source)) for c in base.cells):
+            found += [(os.path.basename(path), seed, loss, guess) for seed, loss, guess in VARIANTS]
+    assert found, "no notebook has seed or loss parameters"
+    return found
+
+
+def parameter_variant(name, seed, loss, guess):
+    nb = nbformat.read(os.path.join(NOTEBOOKS, name), as_version=4)
+    for c in nb.cells:
+        if tagged(c, "parameters"):
+            c.source = SEED.sub(lambda m: f"{m.group(1)}{seed};", c.source)
+            c.source = LOSS.sub(lambda m: f"{m.group(1)}{loss};", c.source)
+        if tagged(c, "prediction"):
+            c.source = re.sub(r'let my_prediction = "[^"]*";', f'let my_prediction = "{guess}";', c.source)
+    execute(nb, NOTEBOOKS)
+    bad = problems(nb)
+    assert not bad, f"cell {bad[0][0]}: {bad[0][1][:500]}"
+    return "every cell shows what its metadata expects"
 
 
 def fill_answers(nb):
@@ -169,17 +175,33 @@ def export_with_answer():
                 f"inline charts, Markdown with {len(links)} .svg files")
 
 
+def _worker(counter):
+    """Each worker's kernels get their own evcxr cache (tools/evcxr_cache.py)."""
+    with counter.get_lock():
+        counter.value += 1
+        number = counter.value
+    own_cache(ROOT, f"scenarios-{number}")
+
+
+def _run(task):
+    scenario, *args = task
+    label = " ".join([scenario.__name__] + [str(a) for a in args])
+    started = time.monotonic()
+    try:
+        return label, True, f"{scenario(*args)} ({time.monotonic() - started:.0f} s)"
+    except Exception as e:  # reported by main, which goes on with the others
+        return label, False, f"{type(e).__name__}: {e}"
+
+
 def main():
+    """Every scenario is a run of its own; two run at a time (this machine has two cores, and a
+    notebook's run keeps one of them busy)."""
+    tasks = [(loss_change,)] + [(parameter_variant, *v) for v in variants()] + [(export_with_answer,)]
     passed = failed = 0
-    for scenario in (loss_change, parameter_variants, export_with_answer):
-        print(f"--- scenario {scenario.__name__}", flush=True)
-        try:
-            detail = scenario()
-            passed += 1
-            print(f"ok   {scenario.__name__}: {detail}")
-        except Exception as e:  # report every scenario, then fail
-            failed += 1
-            print(f"FAIL {scenario.__name__}: {type(e).__name__}: {e}")
+    with multiprocessing.Pool(JOBS, initializer=_worker, initargs=(multiprocessing.Value("i", 0),)) as pool:
+        for label, ok, detail in pool.imap_unordered(_run, tasks):
+            print(f"{'ok  ' if ok else 'FAIL'} {label}: {detail}", flush=True)
+            passed, failed = passed + ok, failed + (not ok)
     print(f"scenarios: {passed} passed, {failed} failed")
     return 1 if failed else 0
 

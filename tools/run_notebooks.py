@@ -25,9 +25,12 @@ import time
 import nbformat
 from nbclient import NotebookClient
 
+from evcxr_cache import own_cache
+
 KERNEL = "rust"
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # Executed copies land here, for the scenario tests and for a look after a failure.
-EXECUTED_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "target", "notebooks")
+EXECUTED_DIR = os.path.join(ROOT, "target", "notebooks")
 CELL_TIMEOUT = int(os.environ.get("DISTLAB_CELL_TIMEOUT", "900"))
 
 
@@ -152,4 +155,6 @@ def main(paths):
 
 
 if __name__ == "__main__":
+    # Its own evcxr cache: tests/error_cells.py may run beside it (tools/evcxr_cache.py).
+    own_cache(ROOT, "notebooks")
     sys.exit(main(sys.argv[1:]))

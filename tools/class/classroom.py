@@ -9,7 +9,11 @@ import hashlib
 import os
 import re
 import shutil
+import sys
 import tomllib
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import evcxr_cache  # noqa: E402 (tools/evcxr_cache.py)
 
 # JupyterHub lowercases names; these also make safe directory and cgroup names.
 NAME = re.compile(r"[a-z0-9][a-z0-9._-]{0,31}")
@@ -106,7 +110,8 @@ def prepare_home(home, root, seed_cache=None):
             copied.append(name)
     cache = os.path.join(home, ".cache", "evcxr")
     if seed_cache and os.path.isdir(seed_cache) and not os.path.exists(cache):
-        link_cache(seed_cache, cache)
+        # Hard links into the seed: why a learner's cache is their own, see evcxr_cache.py.
+        evcxr_cache.link_cache(seed_cache, cache)
     return copied
 
 
@@ -119,28 +124,6 @@ def _write_if_changed(path, text):
         pass
     with open(path, "w", encoding="utf-8") as f:
         f.write(text)
-
-
-def link_cache(seed, target):
-    """A learner's own evcxr cache whose compiled files are hard links to the seed's, so the
-    class keeps one copy of plotters, rand and serde on disk. The small `hits` counters are
-    real copies: evcxr 0.22 reads, parses and rewrites a cache entry's counter on every hit,
-    and kernels sharing one counter read it half-written ("Failed to wrap rustc: cannot parse
-    integer from empty string", seen with 5 learners on one shared cache)."""
-    partial = target + ".partial"
-    shutil.rmtree(partial, ignore_errors=True)
-    shutil.copytree(seed, partial, copy_function=_link_or_copy)
-    os.replace(partial, target)
-
-
-def _link_or_copy(src, dst):
-    if os.path.basename(src) == "hits":
-        return shutil.copy2(src, dst)
-    try:
-        os.link(src, dst)
-    except OSError:  # another file system, or links not allowed: a copy works as well
-        shutil.copy2(src, dst)
-    return dst
 
 
 def seed_stamp(root, extra=""):
@@ -225,3 +208,13 @@ def release(user):
 def _write(path, text):
     with open(path, "w") as f:
         f.write(text)
+
+
+if __name__ == "__main__":
+    # In the learners' container image (tools/class/Dockerfile) each server starts with
+    #   python3 classroom.py prepare HOME ROOT SEED_CACHE
+    # which does what ClassSpawner does before a server starts on one machine.
+    if len(sys.argv) != 5 or sys.argv[1] != "prepare":
+        sys.exit("usage: classroom.py prepare HOME ROOT SEED_CACHE")
+    done = prepare_home(*sys.argv[2:5])
+    print(f"distlab: {len(done)} notebooks copied into {sys.argv[2]}/distlab/notebooks")

@@ -1,6 +1,6 @@
 """Fills the class's seed of evcxr's cache: runs the lesson's first cell (`:dep distlab`) once
 in the real kernel, so plotters, rand and serde are compiled once for the whole class.
-Each learner's cache then starts as hard links to it (classroom.link_cache).
+Each learner's cache then starts as hard links to it (tools/evcxr_cache.py).
 
 Usage: seed_cache.py CLASS_DIR. Does nothing when the seed matches the project's Cargo.lock,
 kernel options, evcxr and rustc; otherwise builds it again (about 30 s on 2 cores).
