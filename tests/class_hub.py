@@ -159,11 +159,11 @@ class Learner:
                         cell.outputs.append(nbformat.from_dict(out))
             run_all = time.monotonic() - started
             # What the learner's server and kernel hold once the notebook has run.
-            held = sum(rss(pid) for pid, user in class_processes(CLASS).items() if user == self.name)
+            held = sum(memory(pid) for pid, user in class_processes(CLASS).items() if user == self.name)
         finally:
             ws.close()
             requests.delete(f"{base}/kernels/{kernel}", headers=headers, timeout=60)
-        self.result.update(first_output_s=round(first or -1, 1), run_all_s=round(run_all, 1), rss_after_mb=round(held / 2**20))
+        self.result.update(first_output_s=round(first or -1, 1), run_all_s=round(run_all, 1), memory_after_mb=round(held / 2**20))
         self.executed = nb
 
 
@@ -183,7 +183,16 @@ def class_processes(marker):
     return found
 
 
-def rss(pid):
+def memory(pid):
+    """A process's proportional share of memory (Pss: shared pages split among the processes
+    that map them, so a kernel and its child are not counted twice), else its resident size."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as f:
+            for line in f:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
     try:
         with open(f"/proc/{pid}/statm") as f:
             return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
@@ -192,7 +201,8 @@ def rss(pid):
 
 
 class MemorySampler(threading.Thread):
-    """Twice a second: the resident memory of each learner's processes, summed; keeps the peak."""
+    """Twice a second: the memory of each learner's processes, summed; keeps the peak (the
+    figure where the machine has no cgroups to give one)."""
 
     def __init__(self):
         super().__init__(daemon=True)
@@ -202,7 +212,7 @@ class MemorySampler(threading.Thread):
         while not self.done.wait(0.5):
             now = {}
             for pid, user in class_processes(CLASS).items():
-                now[user] = now.get(user, 0) + rss(pid)
+                now[user] = now.get(user, 0) + memory(pid)
             for user, total in now.items():
                 self.peak[user] = max(self.peak.get(user, 0), total)
 
@@ -253,13 +263,25 @@ def check_container_files():
     here = {"/opt/distlab": ROOT, "/opt/class": CLASS, "/home/jovyan": home, "python3": sys.executable}
     command = [next((arg.replace(k, v, 1) for k, v in here.items() if arg.startswith(k)), arg) for arg in command]
     subprocess.run(command, check=True, capture_output=True, text=True)
-    for part in ("distlab/Cargo.toml", f"distlab/notebooks/{NOTEBOOK}", ".cache/evcxr"):
+    for part in ("distlab/Cargo.toml", "distlab/lab", f"distlab/notebooks/{NOTEBOOK}", ".cache/evcxr"):
         assert os.path.exists(os.path.join(home, part)), f"the postStart command made no {part}"
+    assert os.access(os.path.join(home, "distlab", "lab"), os.X_OK), "the learner's ./lab notes is not executable"
     with open(os.path.join(ROOT, "tools", "class", "Dockerfile")) as f:
         copied = [w for line in f if line.startswith("COPY ") for w in line.split()[1:-1] if not w.startswith("--")]
     missing = [p for p in copied if not os.path.exists(os.path.join(ROOT, p))]
     assert copied and not missing, f"the Dockerfile copies paths that do not exist: {missing}"
     print(f"    container files: the chart's values parse, their postStart prepares a folder, the Dockerfile's {len(copied)} paths exist")
+
+
+def check_bad_list():
+    """A mistake in the teacher's list stops ./lab class with the file, line and column."""
+    bad = os.path.join(CLASS, "bad-users.txt")
+    with open(bad, "w") as f:
+        f.write("ana\n  Ben Smith\n")
+    r = subprocess.run([os.path.join(ROOT, "lab"), "class", "--dir", CLASS, "--users", bad, "--setup"],
+                       capture_output=True, text=True, timeout=600)
+    assert r.returncode != 0 and f"{bad}:2:3: 'Ben Smith' is not a user name" in r.stderr, (r.returncode, r.stderr[-500:])
+    print("    a bad name in the list of learners: ./lab class stops, naming file, line and column")
 
 
 def main():
@@ -285,6 +307,7 @@ def main():
         print(f"    hub up on 127.0.0.1:{port} in {time.monotonic() - started:.0f} s (set-up included)", flush=True)
         report = run_class(hub, names)
         check_container_files()
+        check_bad_list()
         report["hub_start_s"] = round(time.monotonic() - started, 1)
     except BaseException:
         log.flush()
@@ -339,7 +362,7 @@ def run_class(hub, names):
     sampler.done.set()
     failed = []
     for learner in learners:
-        learner.result["peak_rss_mb"] = round(sampler.peak.get(learner.name, 0) / 2**20)
+        learner.result["peak_memory_mb"] = round(sampler.peak.get(learner.name, 0) / 2**20)
         peak = classroom.peak_memory(learner.name)
         learner.result["cgroup_peak_mb"] = round(peak / 2**20) if peak else None
         found = problems(learner.executed)

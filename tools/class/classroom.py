@@ -25,6 +25,26 @@ MANIFEST_NOTE = """\
 """
 
 
+# `./lab notes` in a learner's folder, as the lesson tells them to type: their own notebooks,
+# exported by the project's tools/export_notes.py with the project's Python.
+LAB_SCRIPT = """\
+#!/usr/bin/env bash
+# Written by ./lab class at every start of your server. In the class, `./lab notes [DIR]`
+# exports your notebooks, with your answers, as study notes (HTML, Markdown, PDF) into DIR
+# (default: notes/ beside this file). Everything else is the teacher's.
+set -euo pipefail
+here="$(cd "$(dirname "${{BASH_SOURCE[0]}}")" && pwd)"
+if [ "${{1:-}}" = notes ]; then
+    exec "{python}" "{export}" "${{2:-$here/notes}}" "$here"/notebooks/[0-9]*.ipynb
+fi
+echo "In the class, ./lab notes [DIR] exports your notebooks as study notes; the rest is the teacher's." >&2
+exit 2
+"""
+# JupyterLab's "get notified about official Jupyter news?" would greet every learner: answered
+# "no" once, in the learner's own settings (which they can change).
+NEWS_SETTINGS = ".jupyter/lab/user-settings/@jupyterlab/apputils-extension/notification.jupyterlab-settings"
+
+
 class ClassError(Exception):
     """A mistake in the class's set-up, e.g. `users.txt:3:5: ...`."""
 
@@ -92,7 +112,8 @@ def _value(value):
 
 def prepare_home(home, root, seed_cache=None):
     """A learner's folder, made at every start of their server:
-    - `distlab/Cargo.toml`, rewritten each time (it is the class's, not the learner's);
+    - `distlab/Cargo.toml` and `distlab/lab` (for `./lab notes`), rewritten each time (they are
+      the class's, not the learner's);
     - `distlab/notebooks/`: a copy of every lesson notebook the learner does not have yet, so
       their edits survive every later login, and a notebook added to the lesson arrives;
     - `.cache/evcxr`, once: evcxr's compiled dependencies, hard links into the seed cache.
@@ -101,6 +122,13 @@ def prepare_home(home, root, seed_cache=None):
     notebooks = os.path.join(crate, "notebooks")
     os.makedirs(notebooks, exist_ok=True)
     _write_if_changed(os.path.join(crate, "Cargo.toml"), manifest(root))
+    python, export = (os.path.join(root, ".venv", "bin", "python"), os.path.join(root, "tools", "export_notes.py"))
+    _write_if_changed(os.path.join(crate, "lab"), LAB_SCRIPT.format(python=python, export=export))
+    os.chmod(os.path.join(crate, "lab"), 0o755)
+    news = os.path.join(home, NEWS_SETTINGS)
+    if not os.path.exists(news):
+        os.makedirs(os.path.dirname(news), exist_ok=True)
+        _write_if_changed(news, '{"fetchNews": "false", "checkForUpdates": false}\n')
     copied = []
     lesson = os.path.join(root, "notebooks")
     for name in sorted(os.listdir(lesson)):
