@@ -5,7 +5,6 @@ hold each learner's server to a memory and CPU limit.
 Used by `jupyterhub_config.py` (the hub), `seed_cache.py` (setup) and `tests/class_hub.py`.
 Plain Python: nothing here imports JupyterHub, so it can be read and tested on its own.
 """
-import hashlib
 import os
 import re
 import shutil
@@ -152,16 +151,6 @@ def _write_if_changed(path, text):
         pass
     with open(path, "w", encoding="utf-8") as f:
         f.write(text)
-
-
-def seed_stamp(root, extra=""):
-    """What the seed cache depends on: the lock file (dependency versions), the kernel's
-    start-up options (:opt) and `extra` (the kernel's and rustc's versions)."""
-    digest = hashlib.sha256(extra.encode())
-    for part in ("Cargo.toml", "Cargo.lock", os.path.join("tools", "evcxr", "init.evcxr")):
-        with open(os.path.join(root, part), "rb") as f:
-            digest.update(f.read())
-    return digest.hexdigest()
 
 
 # Memory and CPU limits: JupyterHub's local spawners only pass MEM_LIMIT and CPU_LIMIT to the

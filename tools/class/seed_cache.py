@@ -5,6 +5,7 @@ Each learner's cache then starts as hard links to it (tools/evcxr_cache.py).
 Usage: seed_cache.py CLASS_DIR. Does nothing when the seed matches the project's Cargo.lock,
 kernel options, evcxr and rustc; otherwise builds it again (about 30 s on 2 cores).
 """
+import hashlib
 import os
 import shutil
 import subprocess
@@ -18,6 +19,16 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(ROOT, "tools"))
 import classroom  # noqa: E402
+
+
+def seed_stamp(root, extra):
+    """What the seed cache depends on: the lock file (dependency versions), the kernel's
+    start-up options (:opt) and `extra` (the kernel's and rustc's versions)."""
+    digest = hashlib.sha256(extra.encode())
+    for part in ("Cargo.toml", "Cargo.lock", os.path.join("tools", "evcxr", "init.evcxr")):
+        with open(os.path.join(root, part), "rb") as f:
+            digest.update(f.read())
+    return digest.hexdigest()
 
 
 def versions():
@@ -42,7 +53,7 @@ def main(class_dir):
     cache_home = os.path.join(class_dir, "cache")
     seed = os.path.join(cache_home, "evcxr")
     stamp_file = os.path.join(cache_home, "seed.stamp")
-    stamp = classroom.seed_stamp(ROOT, versions())
+    stamp = seed_stamp(ROOT, versions())
     if up_to_date(seed, stamp_file, stamp):
         print(f"    evcxr's seed cache is up to date ({seed})")
         return 0
