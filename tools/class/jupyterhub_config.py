@@ -47,6 +47,10 @@ c.JupyterHub.authenticator_class = "firstuseauthenticator.FirstUseAuthenticator"
 c.FirstUseAuthenticator.dbm_path = os.path.join(CLASS, "passwords.dbm")
 c.FirstUseAuthenticator.create_users = False
 c.FirstUseAuthenticator.min_password_length = 8
+c.JupyterHub.template_vars = {
+    "announcement_login": "First time here? Type your user name and choose a password of 8 characters "
+    "or more: it becomes your password for this class. Ask your teacher if you forget it.",
+}
 c.Authenticator.allowed_users = set(classroom.read_users(users_file))
 c.Authenticator.admin_users = {TEACHER}
 # Only names on the list, the teacher and users the teacher adds (admin page or REST API);
