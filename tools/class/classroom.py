@@ -48,6 +48,15 @@ class ClassError(Exception):
     """A mistake in the class's set-up, e.g. `users.txt:3:5: ...`."""
 
 
+def check_name(name, where):
+    """A user name as JupyterHub keeps it, and as a folder and a cgroup can be named."""
+    if not NAME.fullmatch(name):
+        raise ClassError(
+            f"{where} {name!r} is not a user name: use 1 to 32 lowercase letters, digits, "
+            "'.', '_' or '-', starting with a letter or digit"
+        )
+
+
 def read_users(path):
     """The learners' names in a teacher-made list: one per line, `#` starts a comment, blank
     lines are skipped. A bad or repeated name is an error naming the file, line and column."""
@@ -63,11 +72,7 @@ def read_users(path):
         if not name:
             continue
         column = len(text) - len(text.lstrip()) + 1
-        if not NAME.fullmatch(name):
-            raise ClassError(
-                f"{path}:{number}:{column}: {name!r} is not a user name: use 1 to 32 lowercase "
-                "letters, digits, '.', '_' or '-', starting with a letter or digit, one per line"
-            )
+        check_name(name, f"{path}:{number}:{column}:")
         if name in seen:
             raise ClassError(f"{path}:{number}:{column}: {name!r} is already on line {seen[name]}")
         seen[name] = number
