@@ -435,13 +435,20 @@ def check_edits(hub, learners):
 
 
 def check_login_again(hub, learner):
+    # A kernel left open, as a learner leaves it: stopping the server must stop it too.
+    r = requests.post(f"{hub.url}/user/{learner.name}/api/kernels", headers={"Authorization": f"token {learner.token}"},
+                      json={"name": "rust"}, timeout=120)
+    assert r.status_code == 201, f"no kernel for {learner.name}: {r.status_code} {r.text[:200]}"
     hub.stop(learner.name)
+    left = [pid for pid, user in class_processes(CLASS).items() if user == learner.name]
+    assert not left, f"{learner.name}'s server stopped, yet their processes {left} run on"
     assert not hub.login(learner.name, learner.password + "x"), "a wrong password was taken"
     assert hub.login(learner.name, learner.password), f"{learner.name}'s own password was refused"
     hub.start(learner.name)
     text = learner.contents(params={"content": "1"}).text
     assert f"answer written by {learner.name}" in text, "after logging in again, the answer was gone"
-    print(f"    {learner.name} logged in again (a wrong password refused) and found their answer")
+    print(f"    {learner.name}'s server stopped with a kernel open: nothing of theirs ran on; logged in again "
+          "(a wrong password refused) and found their answer")
 
 
 if __name__ == "__main__":

@@ -8,7 +8,9 @@ Plain Python: nothing here imports JupyterHub, so it can be read and tested on i
 import os
 import re
 import shutil
+import signal
 import sys
+import time
 import tomllib
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -219,12 +221,38 @@ def peak_memory(user):
 
 
 def release(user):
-    """Removes a learner's (empty) control groups; quiet when there are none."""
-    for d in set(cgroup_dirs(user).values()):
+    """Stops whatever is left in a learner's control groups, then removes them; quiet when
+    there are none. A single-user server stopped by the hub (Ctrl-C, the idle culler, the admin
+    page) does not stop its kernels: seen here, two evcxr kernels ran on for an hour after
+    their hub was gone."""
+    dirs = set(cgroup_dirs(user).values())
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        left = _members(dirs)
+        for pid in left:
+            try:
+                os.kill(pid, sig)
+            except ProcessLookupError:
+                pass
+        for _ in range(20 if left else 0):
+            if not _members(dirs):
+                break
+            time.sleep(0.1)
+    for d in dirs:
         try:
             os.rmdir(d)
         except OSError:
             pass
+
+
+def _members(dirs):
+    pids = set()
+    for d in dirs:
+        try:
+            with open(os.path.join(d, "cgroup.procs")) as f:
+                pids.update(int(line) for line in f if line.strip())
+        except OSError:
+            continue
+    return pids
 
 
 def _write(path, text):
