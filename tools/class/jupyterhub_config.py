@@ -9,6 +9,7 @@ one server"). Everything the hub keeps lives in DISTLAB_CLASS_DIR (default `.cla
     cache/evcxr      the seed of evcxr's cache: distlab's dependencies compiled once
     home/NAME/       each learner's folder: distlab/notebooks/ and their evcxr cache
 """
+import asyncio
 import os
 import sys
 
@@ -77,7 +78,8 @@ class ClassSpawner(SimpleLocalProcessSpawner):
 
     async def stop(self, now=False):
         await super().stop(now=now)
-        classroom.release(self.user.name)
+        # Kernels outlive their server: stop what is left, off the hub's event loop (it waits).
+        await asyncio.get_running_loop().run_in_executor(None, classroom.release, self.user.name)
 
 
 c.JupyterHub.spawner_class = ClassSpawner
