@@ -18,6 +18,10 @@
 //! let p = Prediction::choice("which write survives?", "b", &["Node-0's", "Node-4's"], 1, "ties go to the higher id");
 //! assert!(p.is_close());
 //! assert!(!Prediction::number("reach", "", 0.81, 0.05, "").is_close());
+//! // graded against the model's exact value; the sample of a run is shown beside it
+//! let p = Prediction::exact("reach all 4", "0.8", 0.95f64.powi(4), "0.79 in 1000 runs", 0.03, "0.95^4");
+//! assert!(p.is_close());
+//! assert_eq!(p.measured, "0.815");
 //! ```
 
 use std::fmt;
@@ -51,6 +55,9 @@ pub struct Prediction {
     pub outcome: Outcome,
     /// Why the measured value is what it is.
     pub why: String,
+    /// For a guess graded against an exact value ([`Prediction::exact`]): what a run of the
+    /// model measured, shown beside the exact value and not graded.
+    pub sample: Option<String>,
 }
 
 /// Reads a number as a learner may write it: `0.8`, `.8`, `0,8`, `80%`, `7/8`, `4x`.
@@ -108,7 +115,25 @@ impl Prediction {
             measured: short(measured),
             outcome,
             why: why.to_string(),
+            sample: None,
         }
+    }
+
+    /// A numeric guess graded against `exact`, the value the model gives (a probability
+    /// computed, not sampled), with `sample` (what a run of the simulation measured, for
+    /// example `"0.79 over 1000 broadcasts"`) shown beside it. A small sample scatters around
+    /// the exact value, so grading against it would mark a right guess wrong by chance.
+    pub fn exact(
+        question: &str,
+        guess: &str,
+        exact: f64,
+        sample: &str,
+        tolerance: f64,
+        why: &str,
+    ) -> Prediction {
+        let mut p = Prediction::number(question, guess, exact, tolerance, why);
+        p.sample = Some(sample.to_string());
+        p
     }
 
     /// A guess among `options`, against the option the run produced (`measured`, an index
@@ -143,6 +168,7 @@ impl Prediction {
             },
             outcome,
             why: why.to_string(),
+            sample: None,
         }
     }
 
@@ -164,9 +190,18 @@ impl Prediction {
         }
     }
 
+    /// "measured: X", or "exact: X (this run's sample: Y)" for [`Prediction::exact`].
+    fn answer_text(&self) -> (String, String) {
+        match &self.sample {
+            None => ("measured".to_string(), self.measured.clone()),
+            Some(s) => ("exact".to_string(), format!("{} (this run measured {s})", self.measured)),
+        }
+    }
+
     /// The prediction as an HTML block.
     pub fn to_html(&self) -> String {
         let guess = if self.guess.is_empty() { "(not written yet)" } else { &self.guess };
+        let (label, answer) = self.answer_text();
         let colour = match self.outcome {
             Outcome::Close => "#009E73",
             Outcome::Off(_) => "#D55E00",
@@ -175,12 +210,13 @@ impl Prediction {
         format!(
             "<div class=\"distlab-prediction\" style=\"border-left:4px solid {colour};padding:0.3em 0.8em;margin:0.4em 0\">\
              <div><b>{q}</b></div>\
-             <div>your prediction: <b>{g}</b> &middot; measured: <b>{m}</b></div>\
+             <div>your prediction: <b>{g}</b> &middot; {l}: <b>{m}</b></div>\
              <div>close? {v}</div>\
              <div>why: {w}</div></div>",
             q = escape(&self.question),
             g = escape(guess),
-            m = escape(&self.measured),
+            l = label,
+            m = escape(&answer),
             v = escape(&self.verdict()),
             w = escape(&self.why),
         )
@@ -196,7 +232,8 @@ impl fmt::Display for Prediction {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let guess = if self.guess.is_empty() { "(not written yet)" } else { &self.guess };
         writeln!(f, "{}", self.question)?;
-        writeln!(f, "  your prediction: {guess} | measured: {}", self.measured)?;
+        let (label, answer) = self.answer_text();
+        writeln!(f, "  your prediction: {guess} | {label}: {answer}")?;
         writeln!(f, "  close? {}", self.verdict())?;
         writeln!(f, "  why: {}", self.why)
     }
@@ -242,6 +279,20 @@ mod tests {
         assert!(matches!(Prediction::choice("q", "maybe", &opts, 1, "w").outcome, Outcome::Unreadable(_)));
         // a measured index out of range is shown, not a panic
         assert_eq!(Prediction::choice("q", "a", &opts, 7, "w").measured, "?");
+    }
+
+    #[test]
+    fn exact_grades_against_the_model_and_shows_the_sample() {
+        // a sample of 20 may land at 0.8 while the model says 0.875: a guess of 0.875 is right
+        let p = Prediction::exact("q", "0.875", 0.875, "0.8 over 20 requests", 0.02, "w");
+        assert!(p.is_close());
+        let text = p.to_string();
+        assert!(text.contains("exact: 0.875 (this run measured 0.8 over 20 requests)"), "{text}");
+        assert!(p.to_html().contains("exact: <b>0.875 (this run measured 0.8 over 20 requests)</b>"));
+        // the sample is not what is graded
+        assert!(!Prediction::exact("q", "0.8", 0.875, "0.8", 0.02, "w").is_close());
+        assert_eq!(Prediction::exact("q", "", 0.5, "0.4", 0.1, "w").outcome, Outcome::Empty);
+        assert_eq!(Prediction::number("q", "1", 1.0, 0.1, "w").sample, None);
     }
 
     #[test]

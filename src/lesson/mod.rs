@@ -53,7 +53,10 @@ pub use examples::{Example, ExampleNode, Examples, Troubleshooting, Troubleshoot
 pub use glossary::{Glossary, KeyIdea, SelfCheck, Term};
 pub use insights::{AntPair, Ants, BridgeRow, KeyInsight};
 pub use pitfall::{Flag, Pitfall};
-pub use plan::{ArchitectureTradeoffs, Challenge, Lesson, Misconception, PlanActivity, SuccessCriteria};
+pub use plan::{
+    ArchitectureAxes, ArchitectureTradeoffs, Challenge, Lesson, Misconception, PlanActivity, Resource,
+    SuccessCriteria,
+};
 pub use quiz::{Quiz, QuizQuestion};
 pub use reflection::{PersonalReflection, Reflection, ReflectionQuestion};
 

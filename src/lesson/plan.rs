@@ -57,6 +57,35 @@ pub struct ArchitectureTradeoffs {
     pub example: String,
 }
 
+/// One cell of the two-axis view of architectures: where the data and the decisions live,
+/// against who asks whom. The axes are independent: any pair occurs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ArchitectureAxes {
+    /// Who holds the data and decides: `centralized` or `decentralized`.
+    pub data: String,
+    /// Who asks whom: `client-server` or `peer-to-peer`.
+    pub talk: String,
+    /// A system built this way, and why it sits here.
+    pub example: String,
+}
+
+/// Somewhere to read or watch more, with what it covers and about how long it takes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Resource {
+    /// `read` or `watch`.
+    pub kind: String,
+    /// The title, with the part to read or watch.
+    pub title: String,
+    /// The authors.
+    pub by: String,
+    /// About how long it takes.
+    pub minutes: u32,
+    /// What it covers.
+    pub covers: String,
+}
+
 /// What a learner should be able to do after the lesson, in three levels.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -106,6 +135,8 @@ pub struct Lesson {
     pub challenges: Vec<Challenge>,
     /// Centralized, client-server and peer-to-peer, with trade-offs.
     pub architectures: Vec<ArchitectureTradeoffs>,
+    /// The two independent axes of an architecture, one example per pair.
+    pub architecture_axes: Vec<ArchitectureAxes>,
     /// The lesson's key insights, each with where the notebooks show it.
     pub key_insights: Vec<KeyInsight>,
     /// Tips for the study session.
@@ -122,6 +153,10 @@ pub struct Lesson {
     pub ants: Ants,
     /// How to know the lesson is done.
     pub success_criteria: SuccessCriteria,
+    /// Where to read and watch more (the lesson's "Watch & Read").
+    pub resources: Vec<Resource>,
+    /// What the next day is about.
+    pub next: String,
 }
 
 impl DataFile for Lesson {
@@ -145,6 +180,38 @@ impl DataFile for Lesson {
         if let Some(problem) = self.extras_problem() {
             return Err(problem);
         }
+        for data in DATA_AXIS {
+            for talk in TALK_AXIS {
+                let n = self.architecture_axes.iter().filter(|a| a.data == data && a.talk == talk).count();
+                if n != 1 {
+                    return Err(format!(
+                        "architecture_axes needs exactly one entry for {data} + {talk}, found {n}"
+                    ));
+                }
+            }
+        }
+        if let Some(a) = self
+            .architecture_axes
+            .iter()
+            .find(|a| !DATA_AXIS.contains(&a.data.as_str()) || !TALK_AXIS.contains(&a.talk.as_str()))
+        {
+            return Err(format!(
+                "architecture_axes: {:?} + {:?} is not a pair of {} and {}",
+                a.data,
+                a.talk,
+                list(DATA_AXIS),
+                list(TALK_AXIS)
+            ));
+        }
+        if self.resources.is_empty() {
+            return Err("the lesson has no resources".into());
+        }
+        if let Some(r) = self.resources.iter().find(|r| blank(&r.title) || blank(&r.covers) || blank(&r.by)) {
+            return Err(format!("resource {:?} has an empty title, author or description", r.title));
+        }
+        if blank(&self.next) {
+            return Err("the lesson does not say what comes next".into());
+        }
         if self.success_criteria.all().is_empty() {
             return Err("the lesson has no success criteria".into());
         }
@@ -154,6 +221,11 @@ impl DataFile for Lesson {
         Ok(())
     }
 }
+
+/// The values of the data axis of [`ArchitectureAxes`], in the order shown.
+pub const DATA_AXIS: [&str; 2] = ["centralized", "decentralized"];
+/// The values of the talk axis of [`ArchitectureAxes`], in the order shown.
+pub const TALK_AXIS: [&str; 2] = ["client-server", "peer-to-peer"];
 
 pub(super) fn numbered(title: &str, header: &str, items: &[String]) -> Table {
     let mut t = Table::new(title, ["#", header]);
@@ -235,6 +307,51 @@ impl Lesson {
             }
             t.row(["".to_string(), format!("example: {}", a.example), String::new()]);
         }
+        t
+    }
+    /// Architectures on two independent axes: rows say who holds the data and decides
+    /// (centralized, decentralized), columns say who asks whom (client-server, peer-to-peer),
+    /// and each cell holds a real system of that kind.
+    pub fn architecture_axes(&self) -> Table {
+        let mut t = Table::new(
+            "architectures on two axes",
+            [
+                "who holds the data and decides ↓ · who asks whom →".to_string(),
+                format!("{}: some only ask, others only answer", TALK_AXIS[0]),
+                format!("{}: every node asks and answers", TALK_AXIS[1]),
+            ],
+        );
+        for data in DATA_AXIS {
+            let cell = |talk: &str| {
+                self.architecture_axes
+                    .iter()
+                    .find(|a| a.data == data && a.talk == talk)
+                    .map_or_else(String::new, |a| a.example.clone())
+            };
+            let label = if data == DATA_AXIS[0] {
+                "centralized: one place holds the data and decides"
+            } else {
+                "decentralized: many places hold parts and decide"
+            };
+            t.row([label.to_string(), cell(TALK_AXIS[0]), cell(TALK_AXIS[1])]);
+        }
+        t.note("The axes are independent: knowing who asks whom does not tell you where the data lives.");
+        t
+    }
+    /// Where to read and watch more, with what each covers and about how long it takes, and
+    /// what comes next.
+    pub fn resources(&self) -> Table {
+        let mut t = Table::new("watch and read", ["", "what", "by", "covers", "about"]);
+        for r in &self.resources {
+            t.row([
+                r.kind.clone(),
+                r.title.clone(),
+                r.by.clone(),
+                r.covers.clone(),
+                format!("{} min", r.minutes),
+            ]);
+        }
+        t.note(format!("Next: {}", self.next));
         t
     }
     /// The success criteria as a checklist with nothing ticked yet, numbered for
