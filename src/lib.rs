@@ -52,7 +52,8 @@
 //!   happened), figures derived from a run, and [`table::Tabular`], how results show as text
 //!   and as HTML under a cell.
 //! - [`experiment`], [`chart`], [`topology`]: sweeps and comparisons, plotters SVG charts, and
-//!   architecture drawings.
+//!   architecture drawings; [`experiment::Silence`], what a sender cannot know: three
+//!   requests, no reply to any, a different cause for each, and what retrying costs.
 //! - [`check`]: a checker that runs a protocol (a learner's own) over many seeds and fault
 //!   schedules, checks properties (delivery, no duplicates, linearizability, a message
 //!   budget, the learner's own) and shrinks the first failure; the exercises of notebook 07.
@@ -110,7 +111,7 @@ pub mod prelude {
     pub use crate::cluster::Cluster;
     pub use crate::config::{Config, Latency};
     pub use crate::error::{Error, Result};
-    pub use crate::experiment::{self, Architecture};
+    pub use crate::experiment::{self, Architecture, Cause, Retries, Reveal, Silence};
     pub use crate::lesson::{Examples, Glossary, Lesson, Quiz, Reflection, SelfCheck, Troubleshooting};
     pub use crate::node::{NodeId, Version};
     pub use crate::predict::Prediction;

@@ -10,6 +10,8 @@
 //! - [`growth`]: message counts as a cluster grows.
 //! - [`survivor`]: which of two concurrent writes to one key is kept after a partition heals.
 //! - [`compare`]: one workload on two configurations.
+//! - [`Silence`]: what a sender cannot know: three silences, three causes, and what retrying
+//!   them costs without and with request ids.
 
 use rand::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
@@ -28,6 +30,7 @@ mod latency;
 mod policies;
 mod race;
 mod series;
+pub mod silence;
 mod ticks;
 
 pub use availability::{availability, Architecture, Availability, AvailabilityRow};
@@ -36,6 +39,7 @@ pub use latency::{loss_latency, LossLatency, LossLatencyRow, TRENDS};
 pub use policies::{write_policies, PolicyRow, WritePolicies, WritePolicy, MAX_WRITES};
 pub use race::{survivor, Survivor, WriteSeen};
 pub use series::{series, Series};
+pub use silence::{Cause, OrderRow, Retries, Reveal, Silence};
 pub use ticks::ticks;
 
 /// Most seeds (or trials) an experiment accepts.

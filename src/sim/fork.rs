@@ -1,7 +1,9 @@
 //! The what-if hooks of the simulated runtime: where an armed fork acts (see
 //! [`crate::whatif`]). Both are cold and out of line: an ordinary run only tests whether a
-//! fork is armed.
+//! fork is armed. And `set_links`, the same change of loss and latency for a scenario that
+//! places its faults itself ([`crate::experiment::Silence`]).
 
+use crate::config::Latency;
 use crate::protocol::Protocol;
 use crate::sim::Sim;
 use crate::time::Time;
@@ -39,5 +41,15 @@ impl<P: Protocol> Sim<P> {
     #[inline(never)]
     pub(super) fn forked_loss(&self, id: MsgId, drawn: bool) -> bool {
         self.fork.as_deref().map_or(drawn, |f| f.lost(id, drawn))
+    }
+
+    /// Sets the loss probability and the latency of every message sent from now on, as an
+    /// armed fork's `Loss` and `Latency` changes do at their point. For a scenario that places
+    /// its faults by hand between steps, so its outcome is exact rather than a sample
+    /// ([`crate::experiment::Silence`]: one request lost, one reply lost, one request held up).
+    /// Messages already travelling keep what they drew.
+    pub(crate) fn set_links(&mut self, loss: f64, latency: Latency) {
+        self.links.set_loss(loss);
+        self.links.set_latency(latency);
     }
 }
