@@ -5,7 +5,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use super::pitfall::{clauses, Flag, Pitfall};
+use super::pitfall::{pattern_problem, Flag, Pitfall, Reading};
 use super::{blank, builtin, list, load, norm, DataFile, CORE_TERMS};
 use crate::error::{Error, Result};
 use crate::table::{show_tables, Table, Tabular};
@@ -16,8 +16,10 @@ use crate::table::{show_tables, Table, Tabular};
 pub struct KeyIdea {
     /// The idea, in words, as shown to the learner.
     pub idea: String,
-    /// Substrings (matched case-insensitively) that count as mentioning the idea; stems such
-    /// as `independ` catch several word forms.
+    /// Word patterns that count as touching the idea: whole words, `stem*` for every word
+    /// starting with `stem`, `a|b` for either, `...` for a few words between, and a leading `!`
+    /// for words that count only when denied ("!know*" finds "users do not know"). See
+    /// [`Pitfall`] for how a definition is read.
     pub keywords: Vec<String>,
 }
 
@@ -27,7 +29,8 @@ pub struct KeyIdea {
 pub struct Term {
     /// The term, for example `Scalability`.
     pub term: String,
-    /// The reference definition.
+    /// The glossary's definition; for a core term, the model answer a learner compares theirs
+    /// with.
     pub definition: String,
     /// True for the five terms the learner defines and self-checks.
     #[serde(default)]
@@ -35,14 +38,15 @@ pub struct Term {
     /// What a good definition mentions; empty for terms that are not core.
     #[serde(default)]
     pub key_ideas: Vec<KeyIdea>,
-    /// Misconceptions a definition of this term is checked for; empty for terms that are not
-    /// core.
+    /// Named misconceptions a definition of this term is checked for; empty for terms that
+    /// are not core.
     #[serde(default)]
     pub pitfalls: Vec<Pitfall>,
 }
 
-/// The lesson's glossary (`data/glossary.json`): every term with its definition, and key ideas
-/// for the core terms so a learner can check their own definitions.
+/// The lesson's glossary (`data/glossary.json`): every term with its definition and, for the
+/// core terms, key ideas and named misconceptions, so a learner can set their own definition
+/// beside the model answer and look for what it misses or gets wrong.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Glossary {
@@ -79,8 +83,10 @@ impl DataFile for Glossary {
                     return Err(format!("term {:?}: key idea {:?} has no keywords", t.term, k.idea));
                 }
                 if k.keywords.iter().any(|w| blank(w)) {
-                    // An empty keyword is a substring of every text: the idea would always count.
                     return Err(format!("term {:?}: key idea {:?} has an empty keyword", t.term, k.idea));
+                }
+                if let Some(p) = k.keywords.iter().find_map(|w| pattern_problem(w)) {
+                    return Err(format!("term {:?}: key idea {:?}: {p}", t.term, k.idea));
                 }
             }
             if let Some(problem) = t.pitfalls.iter().find_map(Pitfall::problem) {
@@ -117,15 +123,15 @@ impl Glossary {
         self.terms.iter().filter(|t| t.core).map(|t| t.term.as_str()).collect()
     }
 
-    /// Checks a learner's definition of a core term against its key ideas and its pitfalls.
+    /// Sets a learner's definition of a core term beside the model answer, with the key ideas
+    /// it touches and the named misconceptions it shows.
     ///
-    /// An idea counts as covered when the lowercased definition contains any of its keywords.
-    /// A pitfall is flagged when the definition shows a known misconception: it contradicts
-    /// the term, confuses it with a neighbouring one, or negates a key idea (see
-    /// [`Pitfall`]). The check shows which ideas the words touch, which misconception they
-    /// resemble and why it is wrong, and the reference definition to compare with. An empty
-    /// definition is not an error (a learner running the cell before writing should get a
-    /// nudge): it gives a check with every idea missing and a note.
+    /// The check does not say "right": it cannot judge every sentence. It flags a definition
+    /// that shows a misconception it knows (words said or denied, see [`Pitfall`]), with its
+    /// name and why it is wrong; otherwise it says none was found, and the learner compares
+    /// their words with the model answer and the key ideas and marks themselves. An empty
+    /// definition is not an error: it gives a friendly prompt and keeps the model answer back,
+    /// so the learner writes their own first.
     ///
     /// Errors: `InvalidArgument` naming `term` when it is not a core term.
     pub fn check(&self, term: &str, definition: &str) -> Result<SelfCheck> {
@@ -134,67 +140,69 @@ impl Glossary {
             value: term.to_string(),
             allowed: list(self.core_terms()),
         })?;
-        let text = definition.to_lowercase();
-        let empty = blank(definition);
-        let (mut covered, mut found, mut missing) = (Vec::new(), Vec::new(), Vec::new());
+        let reading = Reading::new(definition);
+        let empty = reading.is_empty();
+        let (mut touched, mut found, mut untouched) = (Vec::new(), Vec::new(), Vec::new());
         for k in &entry.key_ideas {
-            let hit = if empty { None } else { k.keywords.iter().find(|w| text.contains(&w.to_lowercase())) };
-            match hit {
-                Some(w) => {
-                    covered.push(k.idea.clone());
-                    found.push(w.clone());
+            match k.keywords.iter().find_map(|w| reading.find(w)) {
+                Some(words) if !empty => {
+                    touched.push(k.idea.clone());
+                    found.push(words);
                 }
-                None => missing.push(k.idea.clone()),
+                _ => untouched.push(k.idea.clone()),
             }
         }
-        let words = clauses(definition, false);
         let flags = (entry.pitfalls.iter())
             .filter_map(|p| {
-                let words = p.find(&words)?;
+                let words = p.find(&reading)?;
                 Some(Flag { resembles: p.resembles.clone(), why: p.why.clone(), words })
             })
             .collect();
-        let total = covered.len() + missing.len();
         Ok(SelfCheck {
             flags,
             term: entry.term.clone(),
             definition: definition.to_string(),
-            score: if total == 0 { 0.0 } else { covered.len() as f64 / total as f64 },
-            covered,
+            touched,
             found,
-            missing,
-            reference: entry.definition.clone(),
+            untouched,
+            model_answer: entry.definition.clone(),
             note: empty.then(|| {
-                "write your definition first: put one or two sentences in your own words between the quotes"
-                    .to_string()
+                format!(
+                    "write your definition of {} first: one or two sentences in your own words between the quotes; the model answer shows once you have",
+                    entry.term.to_lowercase()
+                )
             }),
         })
     }
 
-    /// Checks several definitions at once and shows one row per term: the learner's text, the
-    /// key ideas covered, the misconceptions flagged and whether it passed.
+    /// Several definitions at once, one row per term: your words, the model answer, the key
+    /// ideas your words touch and the misconceptions flagged.
     ///
     /// Errors: `InvalidArgument` naming the first term that is not a core term.
     pub fn check_all(&self, definitions: &[(&str, &str)]) -> Result<Table> {
         let checks =
             definitions.iter().map(|(term, text)| self.check(term, text)).collect::<Result<Vec<_>>>()?;
-        let passed = checks.iter().filter(|c| c.passed()).count();
+        let flagged = checks.iter().filter(|c| c.flagged()).count();
+        let unwritten = checks.iter().filter(|c| c.note.is_some()).count();
+        let compare = checks.len() - flagged - unwritten;
         let mut t = Table::new(
-            format!("your definitions, self-checked: {passed} of {} passed", checks.len()),
-            ["term", "your definition", "key ideas covered", "resembles a misconception", "result"],
+            format!(
+                "your definitions beside the model answers: {flagged} flagged, {compare} to compare, {unwritten} not written yet"
+            ),
+            ["term", "your words", "model answer", "key ideas touched", "flags"],
         );
         for c in &checks {
-            let total = c.covered.len() + c.missing.len();
-            let flags = c.flags.iter().map(|f| format!("{} (\"{}\")", f.resembles, f.words));
+            let written = c.note.is_none();
             t.row([
                 c.term.clone(),
-                if c.note.is_some() { "(not written yet)".into() } else { c.definition.trim().to_string() },
-                format!("{} of {total}", c.covered.len()),
-                flags.collect::<Vec<_>>().join("; "),
-                c.verdict().to_string(),
+                if written { c.definition.trim().to_string() } else { "(not written yet)".into() },
+                if written { c.model_answer.clone() } else { "(shown once you have written yours)".into() },
+                if written { c.ideas_line() } else { String::new() },
+                c.verdict(),
             ]);
         }
-        t.note("Why a flag, and what is missing: glossary.check(\"Concurrency\", my_concurrency)?");
+        t.note("Mark yourself: for each term, does your definition say what the model answer says, and nothing it contradicts? No flag does not mean right: the check knows only the misconceptions it names.");
+        t.note("One term in detail (which words touched which idea, and why a flag): glossary.check(\"Concurrency\", my_concurrency)?");
         Ok(t)
     }
 
@@ -216,57 +224,65 @@ impl Glossary {
         for e in &self.terms {
             t.row([e.term.as_str(), e.definition.as_str(), if e.core { "yes" } else { "" }]);
         }
-        t.note("Self-check a core term with glossary.check(\"Scalability\", \"your definition\")?, all five with glossary.review([...])?");
+        t.note("Set your definition of a core term beside the model answer with glossary.check(\"Scalability\", \"your definition\")?, all five with glossary.review([...])?");
         t
     }
 }
 
-/// The outcome of [`Glossary::check`]: which key ideas a learner's definition covers, and
-/// which misconceptions it resembles.
+/// The outcome of [`Glossary::check`]: a learner's definition beside the model answer, the key
+/// ideas it touches, and the named misconceptions it shows. It has no "passed": whether the
+/// definition is right is for the learner to judge against the model answer.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SelfCheck {
     /// The term as the glossary spells it.
     pub term: String,
     /// The learner's definition, as given.
     pub definition: String,
-    /// Key ideas the definition covers, in the glossary's order.
-    pub covered: Vec<String>,
-    /// For each idea in `covered`, at the same position, the keyword found in the definition,
-    /// so the learner sees why it counted.
-    pub found: Vec<String>,
-    /// Key ideas the definition does not mention yet.
-    pub missing: Vec<String>,
-    /// Misconceptions the definition resembles, with the words that showed them.
-    pub flags: Vec<Flag>,
-    /// Covered ideas over all ideas, from 0 to 1.
-    pub score: f64,
     /// The glossary's definition, to compare with after writing one's own.
-    pub reference: String,
-    /// Set when there was nothing to check (an empty definition).
+    pub model_answer: String,
+    /// Key ideas the definition's words touch, in the glossary's order.
+    pub touched: Vec<String>,
+    /// For each idea in `touched`, at the same position, the words that touched it.
+    pub found: Vec<String>,
+    /// Key ideas the definition's words do not touch.
+    pub untouched: Vec<String>,
+    /// Named misconceptions the definition shows, with the words that showed them.
+    pub flags: Vec<Flag>,
+    /// Set when there was nothing to check (an empty definition): a prompt to write one.
     pub note: Option<String>,
 }
 
 impl SelfCheck {
-    /// True when the definition covers at least half of the key ideas (and at least one) and
-    /// resembles no known misconception.
-    pub fn passed(&self) -> bool {
-        self.flags.is_empty()
-            && !self.covered.is_empty()
-            && self.covered.len() * 2 >= self.covered.len() + self.missing.len()
+    /// True when the definition shows a named misconception.
+    pub fn flagged(&self) -> bool {
+        !self.flags.is_empty()
     }
 
-    /// One word for the outcome: "passed", "reconsider" (a misconception is flagged), "not
-    /// yet" (too few key ideas) or "write it first".
-    pub fn verdict(&self) -> &'static str {
+    /// The outcome in words: "write your definition first", "flagged: <misconception> — <why>"
+    /// (one per flag, joined by " | "), or "no misconception found; compare with the model
+    /// answer". Never "passed" or "correct".
+    pub fn verdict(&self) -> String {
         if self.note.is_some() {
-            "write it first"
-        } else if !self.flags.is_empty() {
-            "reconsider"
-        } else if self.passed() {
-            "passed"
+            "write your definition first".into()
+        } else if self.flagged() {
+            let flags = self.flags.iter().map(|f| format!("flagged: {} \u{2014} {}", f.resembles, f.why));
+            flags.collect::<Vec<_>>().join(" | ")
         } else {
-            "not yet"
+            "no misconception found; compare with the model answer".into()
         }
+    }
+
+    /// The key ideas in one line: those touched, then those not in the learner's words.
+    fn ideas_line(&self) -> String {
+        let total = self.touched.len() + self.untouched.len();
+        let mut line = format!("{} of {total}", self.touched.len());
+        if !self.touched.is_empty() {
+            line += &format!(": {}", self.touched.join("; "));
+        }
+        if !self.untouched.is_empty() {
+            line += &format!(" (not in your words: {})", self.untouched.join("; "));
+        }
+        line
     }
 }
 
@@ -284,36 +300,38 @@ impl Tabular for SelfCheck {
         &[]
     }
     fn tables(&self) -> Vec<Table> {
-        let total = self.covered.len() + self.missing.len();
-        let mut t = Table::new(
-            format!(
-                "self-check of {:?}: {} of {total} key ideas covered ({:.0}%), {}",
-                self.term,
-                self.covered.len(),
-                self.score * 100.0,
-                self.verdict()
-            ),
-            ["key idea", "covered", "found in your text"],
-        );
-        for (idea, word) in self.covered.iter().zip(&self.found) {
-            t.row([idea.as_str(), "yes", word.as_str()]);
-        }
-        for idea in &self.missing {
-            t.row([idea.as_str(), "not yet", ""]);
-        }
+        let mut side =
+            Table::new(format!("{}: your definition beside the model answer", self.term), ["", "text"]);
         if let Some(note) = &self.note {
-            // No reference yet: seeing it first would replace the learner's own attempt.
-            t.note(note.clone());
-        } else {
-            t.note(format!("your definition: {}", self.definition.trim()));
-            t.note(format!("reference definition: {}", self.reference));
-            t.note("The check looks for key words and known misconceptions; it cannot judge every sentence, so compare with the reference too.");
+            // No model answer yet: seeing it first would replace the learner's own attempt.
+            side.row(["your words", "(not written yet)"]);
+            side.note(note.clone());
+            return vec![side];
         }
-        let mut tables = vec![t];
-        if !self.flags.is_empty() {
+        side.row(["your words", self.definition.trim()]);
+        side.row(["model answer", self.model_answer.as_str()]);
+        side.row(["check".to_string(), self.verdict()]);
+        side.note("Mark yourself: does yours say what the model answer says, in your own words, and nothing it contradicts? The check names known misconceptions; it cannot tell you are right.");
+        let mut ideas = Table::new(
+            format!(
+                "key ideas: your words touch {} of {}",
+                self.touched.len(),
+                self.touched.len() + self.untouched.len()
+            ),
+            ["key idea", "in your words?", "the words"],
+        );
+        for (idea, words) in self.touched.iter().zip(&self.found) {
+            ideas.row([idea.as_str(), "yes", words.as_str()]);
+        }
+        for idea in &self.untouched {
+            ideas.row([idea.as_str(), "not yet", ""]);
+        }
+        ideas.note("A touched idea is a word match, not a judgement: read the words beside it.");
+        let mut tables = vec![side, ideas];
+        if self.flagged() {
             let mut f = Table::new(
-                "reconsider: your words resemble a misconception",
-                ["your words", "resembles", "why it is wrong"],
+                "flagged: your words show a named misconception",
+                ["your words", "misconception", "why it is wrong"],
             );
             for flag in &self.flags {
                 f.row([&flag.words, &flag.resembles, &flag.why]);

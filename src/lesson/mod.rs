@@ -1,5 +1,6 @@
-//! The Day 001 lesson as data: glossary with a self-check that flags misconceptions, a
-//! scenario quiz, reflection questions with hints on request, everyday examples,
+//! The Day 001 lesson as data: glossary with a self-check that sets a learner's definitions
+//! beside model answers and flags named misconceptions, a quiz whose wrong choices are named
+//! misconceptions, reflection questions with hints on request, everyday examples,
 //! troubleshooting answers, and the lesson itself (plan, checklist, key insights, OS bridge,
 //! ...).
 //!
@@ -17,20 +18,20 @@
 //! use distlab::lesson::Glossary;
 //!
 //! let glossary = Glossary::builtin()?;
+//! // A definition is set beside the model answer, with the key ideas its words touch.
 //! let check = glossary.check(
 //!     "scalability",
 //!     "A scalable system handles more users by adding more machines, without a redesign.",
 //! )?;
-//! // Three of the four key ideas are in the text; performance is not mentioned.
-//! assert_eq!(check.covered.len(), 3);
-//! assert_eq!(check.missing, ["performance stays acceptable"]);
-//! assert!(check.passed());
+//! assert!(!check.flagged());
+//! assert_eq!(check.verdict(), "no misconception found; compare with the model answer");
+//! assert_eq!(check.untouched, ["performance stays acceptable"]);
 //! println!("{check}");
 //!
-//! // A classic misconception is flagged, with what it resembles and why it is wrong.
-//! let wrong = glossary.check("Scalability", "Adding more machines makes the system slower.")?;
-//! assert!(!wrong.passed());
-//! assert_eq!(wrong.flags[0].words, "slower");
+//! // A named misconception is flagged, with why it is wrong and the words that showed it.
+//! let wrong = glossary.check("Scalability", "Buying a faster computer with a better processor.")?;
+//! assert!(wrong.verdict().starts_with("flagged: a faster or bigger machine \u{2014} "));
+//! assert_eq!(wrong.flags[0].words, "faster computer");
 //! # Ok::<(), distlab::Error>(())
 //! ```
 
@@ -57,7 +58,7 @@ pub use plan::{
     ArchitectureAxes, ArchitectureTradeoffs, Challenge, Lesson, Misconception, PlanActivity, Resource,
     SuccessCriteria,
 };
-pub use quiz::{Quiz, QuizQuestion};
+pub use quiz::{Quiz, QuizChoice, QuizQuestion};
 pub use reflection::{PersonalReflection, Reflection, ReflectionQuestion};
 
 /// The five terms the lesson asks a learner to define; every glossary must have them, marked

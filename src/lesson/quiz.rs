@@ -1,15 +1,20 @@
-//! A scenario quiz with immediate feedback: everyday situations, each asking which term,
-//! architecture or challenge it shows.
+//! A scenario quiz with immediate feedback: everyday situations and "which of these
+//! definitions is wrong, and why". Every wrong choice is a named misconception, so a wrong
+//! answer is told which one it fell for and why it does not hold.
 //!
 //! ```
 //! use distlab::lesson::Quiz;
 //!
 //! let quiz = Quiz::builtin()?;
-//! let table = quiz.grade(&["b", "", "z"]);
+//! let table = quiz.grade(&["b", "a", "z"])?;
 //! assert_eq!(table.rows[0][2], "right");
-//! assert_eq!(table.rows[1][2], "not answered yet");
+//! assert!(table.rows[1][2].starts_with("not quite: the answer is c)"));
+//! assert!(table.rows[1][3].starts_with("a) is the misconception \"centralized and client-server are alternatives\""));
 //! assert!(table.rows[2][2].contains("not a choice"));
-//! assert!(table.notes[0].starts_with("1 of 14 right"));
+//! assert_eq!(table.rows[3][2], "not answered yet");
+//! assert!(table.notes[0].starts_with("1 of 10 right"));
+//! // More answers than questions is an error that names both counts.
+//! assert!(quiz.grade(&["a"; 11]).unwrap_err().to_string().contains("11 answers"));
 //! # Ok::<(), distlab::Error>(())
 //! ```
 
@@ -19,7 +24,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use super::{blank, builtin, load, norm, DataFile};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::table::{show_tables, Table, Tabular};
 
 /// Most choices a question may have (letters a to h).
@@ -30,7 +35,23 @@ fn letter(i: usize) -> char {
     (b'a' + i.min(25) as u8) as char
 }
 
-/// One scenario with its choices, the right one, and why.
+/// One choice of a question: the right one has no misconception; every other one names the
+/// misconception it stands for and why it does not hold.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QuizChoice {
+    /// The choice as shown, after its letter.
+    pub text: String,
+    /// The misconception a wrong choice stands for, for example "one big central computer";
+    /// empty for the right choice.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub misconception: String,
+    /// Why a wrong choice does not hold, in a line; empty for the right choice.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub why: String,
+}
+
+/// One question with its choices, the right one, and why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct QuizQuestion {
@@ -39,10 +60,10 @@ pub struct QuizQuestion {
     /// The scenario and what it asks.
     pub question: String,
     /// The choices, shown as a), b), c), ...
-    pub choices: Vec<String>,
+    pub choices: Vec<QuizChoice>,
     /// The letter of the right choice, for example `b`.
     pub answer: String,
-    /// Why that choice is right, in one line.
+    /// Why the right choice is right, in a line or two.
     pub explanation: String,
 }
 
@@ -52,7 +73,7 @@ impl QuizQuestion {
         (self.answer.trim().to_lowercase().bytes().next().unwrap_or(b'a').saturating_sub(b'a')) as usize
     }
     fn choice(&self, i: usize) -> String {
-        format!("{}) {}", letter(i), self.choices.get(i).map(String::as_str).unwrap_or(""))
+        format!("{}) {}", letter(i), self.choices.get(i).map(|c| c.text.as_str()).unwrap_or(""))
     }
 }
 
@@ -104,15 +125,33 @@ impl DataFile for Quiz {
                 ));
             }
             let mut seen = HashSet::new();
-            if let Some(c) = q.choices.iter().find(|c| blank(c) || !seen.insert(norm(c))) {
-                return Err(format!("question {n} has an empty or repeated choice: {c:?}"));
+            if let Some(c) = q.choices.iter().find(|c| blank(&c.text) || !seen.insert(norm(&c.text))) {
+                return Err(format!("question {n} has an empty or repeated choice: {:?}", c.text));
             }
-            if !matches!(read(&q.answer, q.choices.len()), Given::Choice(_)) {
-                return Err(format!(
-                    "question {n}: answer {:?} is not one of its choices (a to {})",
-                    q.answer,
-                    letter(q.choices.len().saturating_sub(1))
-                ));
+            let right = match read(&q.answer, q.choices.len()) {
+                Given::Choice(c) => c,
+                _ => {
+                    return Err(format!(
+                        "question {n}: answer {:?} is not one of its choices (a to {})",
+                        q.answer,
+                        letter(q.choices.len().saturating_sub(1))
+                    ))
+                }
+            };
+            for (c, choice) in q.choices.iter().enumerate() {
+                let named = !blank(&choice.misconception) && !blank(&choice.why);
+                if c == right && !(blank(&choice.misconception) && blank(&choice.why)) {
+                    return Err(format!(
+                        "question {n}: the right choice {}) names a misconception",
+                        letter(c)
+                    ));
+                }
+                if c != right && !named {
+                    return Err(format!(
+                        "question {n}: choice {}) is wrong but names no misconception and why (every wrong choice must)",
+                        letter(c)
+                    ));
+                }
             }
         }
         Ok(())
@@ -142,11 +181,15 @@ impl Quiz {
                 t.row([n, text, q.choice(c)]);
             }
         }
-        t.note("Answer with one letter per question, in order, \"\" for one you skip: quiz.grade(&[\"a\", \"\", ...])");
+        t.note(format!(
+            "Answer with one letter per question, in order, \"\" for one you skip ({} in all): quiz.grade(&[\"a\", \"\", ...])?",
+            self.questions.len()
+        ));
         t
     }
 
-    /// How many of `answers` (letters, in question order) are right.
+    /// How many of `answers` (letters, in question order) are right; answers past the last
+    /// question are not counted.
     pub fn score(&self, answers: &[&str]) -> usize {
         (self.questions.iter().zip(answers))
             .filter(|(q, a)| matches!(read(a, q.choices.len()), Given::Choice(c) if c == q.right()))
@@ -154,11 +197,24 @@ impl Quiz {
     }
 
     /// Feedback on `answers`, one letter per question in order (`"b"`, `"B"` or `"b)"`): for
-    /// each question your answer, right or not, and why. An empty string, or a missing answer
-    /// at the end, is "not answered yet" and keeps the right answer hidden; a letter that is
-    /// not a choice gets a note saying which letters are. The score line comes first under
-    /// the table: "k of N right".
-    pub fn grade(&self, answers: &[&str]) -> Table {
+    /// each question your answer, right or not, and why. A wrong answer is told which
+    /// misconception its choice stands for and why it does not hold, then why the right one
+    /// is right. An empty string, or a missing answer at the end (any shorter slice is fine),
+    /// is "not answered yet" and keeps the right answer hidden; a letter that is not a choice
+    /// gets a note saying which letters are. The score line comes first under the table:
+    /// "k of N right".
+    ///
+    /// Errors: `InvalidArgument` when there are more answers than questions, naming both counts
+    /// (nothing is graded, so no answer lands on the wrong question).
+    pub fn grade(&self, answers: &[&str]) -> Result<Table> {
+        let n = self.questions.len();
+        if answers.len() > n {
+            return Err(Error::argument(
+                "answers",
+                format!("{} answers", answers.len()),
+                format!("at most {n}, one per question in order (\"\" for one you skip)"),
+            ));
+        }
         let mut t = Table::new("your quiz answers", ["#", "your answer", "result", "why"]);
         let mut empty = 0;
         for (i, q) in self.questions.iter().enumerate() {
@@ -175,28 +231,29 @@ impl Quiz {
                     format!("answer with one letter from a to {}", letter(q.choices.len().saturating_sub(1))),
                 ),
                 Given::Choice(c) if c == right => (q.choice(c), "right".into(), q.explanation.clone()),
-                Given::Choice(c) => (
-                    q.choice(c),
-                    format!("not quite: the answer is {}", q.choice(right)),
-                    q.explanation.clone(),
-                ),
+                Given::Choice(c) => {
+                    let chosen = &q.choices[c];
+                    (
+                        q.choice(c),
+                        format!("not quite: the answer is {}", q.choice(right)),
+                        format!(
+                            "{}) is the misconception \"{}\": {} {}",
+                            letter(c),
+                            chosen.misconception,
+                            chosen.why,
+                            q.explanation
+                        ),
+                    )
+                }
             };
             t.row([(i + 1).to_string(), yours, result, why]);
         }
-        let mut score = format!("{} of {} right", self.score(answers), self.questions.len());
+        let mut score = format!("{} of {n} right", self.score(answers));
         if empty > 0 {
             score += &format!(" ({empty} not answered yet)");
         }
         t.note(score);
-        if answers.len() > self.questions.len() {
-            t.note(format!(
-                "{} answers for {} questions: the last {} are not used",
-                answers.len(),
-                self.questions.len(),
-                answers.len() - self.questions.len()
-            ));
-        }
-        t
+        Ok(t)
     }
 }
 
@@ -237,7 +294,8 @@ mod tests {
                 explanation: "e".into(),
             }],
         };
-        assert_eq!(quiz.grade(&["a"]).rows[0][2], "\"a\" is not a choice");
+        assert_eq!(quiz.grade(&["a"]).unwrap().rows[0][2], "\"a\" is not a choice");
+        assert!(quiz.grade(&["a", "b"]).is_err());
         assert_eq!(quiz.questions().rows.len(), 0);
     }
 }
