@@ -57,3 +57,14 @@ fn an_exact_prediction_is_graded_against_the_model_not_the_sample() {
     assert!(right.to_string().contains("exact: 0.815 (this run measured 0.79 over 1000 broadcasts)"));
     assert!(!Prediction::exact("reach all 4", "0.95", exact, "0.79", 0.03, "0.95^4").is_close());
 }
+
+#[test]
+fn fundamentals_show_three_tables_in_one_output() {
+    let l = Lesson::builtin().unwrap();
+    let f = l.fundamentals();
+    let titles: Vec<_> = f.0.iter().map(|t| t.title.clone()).collect();
+    assert_eq!(titles, ["key characteristics", "why distribute a system", "key challenges"]);
+    let html = distlab::table::Tabular::to_html(&f);
+    assert!(html.contains("key characteristics") && html.contains("key challenges"));
+    assert!(f.to_string().contains("why distribute a system"));
+}

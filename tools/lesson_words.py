@@ -1,14 +1,25 @@
-"""Counts the prose a learner reads: markdown words per notebook, on the core path and in total.
+"""The lesson's time, by the time model, and the lesson's shape.
 
-The core path is the notebooks 00, 01, 03 and 05 without their "Go further" sections (a
-markdown heading that starts with "Go further" opens one; the next heading of the same or a
-higher level closes it). A notebook whose first cell says "Go further" is off the core path
-entirely. Code, tables and charts are not counted. See tools/NOTEBOOKS.md.
+The time model (the one the lesson is judged by, ../shared/tools/lesson_time.py):
 
-With --check it also fails (exit 1) when the lesson breaks its shape: more than 3,500 prose
-words on the core path, a code cell on the core path longer than 15 lines, an `answer` cell
-that does not start with "**Your answer:**", or a `prediction` cell whose guess no later cell
-reads.
+    minutes = prose words / 200 + 0.75 per code cell + 2 per answer cell + 1 per prediction cell
+
+Prose words are the words of markdown cells (inline code counts as one word); answer and
+prediction cells are the ones tagged "answer" and "prediction". The core path is the notebooks
+whose first cell does not say "go further", without their "Go further" sections (a markdown
+heading that starts with "Go further" opens one; the next heading of the same or a higher level
+closes it; a cell belongs to the section open at its end). For each notebook this prints the
+minutes of its core part and of the whole notebook.
+
+With --check it also fails (exit 1) when the lesson breaks its shape:
+- more than 45 minutes on the core path, or fewer than 6 prediction cells on it;
+- a time the notebooks state that is not the model's figure, rounded to whole minutes: the
+  "about N minutes" in each notebook's first cell (the core part of a core notebook, the whole
+  of a go-further one, whose first cell says "Allow about N minutes"), and the minutes column
+  of the plan table in 00-start-here (one row per notebook, named in backquotes, and a
+  "core path" row with the total);
+- a code cell on the core path longer than 15 lines, an `answer` cell that does not start with
+  "**Your answer:**", or a `prediction` cell whose guess no later cell reads.
 
 Usage: lesson_words.py [--check] [NOTEBOOK...]   (default: notebooks/*.ipynb)
 """
@@ -20,6 +31,12 @@ import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 HEADING = re.compile(r"^(#{1,6})\s+(.*)$")
+STATED = re.compile(r"\babout\s+(\d+)\s+minutes\b", re.I)
+PLAN_ROW = re.compile(r"^\|(.*)\|\s*\**(\d+)\**\s*\|\s*$")
+
+CORE_MINUTES = 45
+CORE_PREDICTIONS = 6
+CORE_CELL_LINES = 15
 
 
 def words(text):
@@ -27,64 +44,127 @@ def words(text):
     return len(re.findall(r"[A-Za-z0-9][A-Za-z0-9'’.-]*", text))
 
 
-CORE_WORDS = 3500
-CORE_CELL_LINES = 15
+def minutes(n):
+    return n["words"] / 200 + 0.75 * n["code"] + 2 * n["answer"] + n["prediction"]
+
+
+def rounded(m):
+    return int(f"{m:.0f}")
+
+
+def blank():
+    return dict(words=0, code=0, answer=0, prediction=0)
 
 
 def count(path, problems=None):
-    """(core words, all words) of one notebook; shape problems are appended to `problems`."""
-    cells = json.load(open(path))["cells"]
-    first = "".join(cells[0]["source"]) if cells else ""
-    optional_notebook = "go further" in first.lower()
-    core = total = 0
-    further_level = None  # heading level of the open "Go further" section
+    """(core counts, whole-notebook counts, optional?) of one notebook; shape problems are
+    appended to `problems`. The core part follows lesson_time.py exactly."""
+    cells = json.load(open(path, encoding="utf-8"))["cells"]
+    optional = bool(cells) and "go further" in "".join(cells[0]["source"]).lower()
+    core, whole = blank(), blank()
+    level = None  # heading level of the open "Go further" section
     name = os.path.basename(path)
     for index, cell in enumerate(cells):
         source = "".join(cell["source"])
         tags = cell.get("metadata", {}).get("tags", [])
-        if problems is not None:
-            if cell["cell_type"] == "code" and not optional_notebook and further_level is None:
-                lines = len(source.splitlines())
-                if lines > CORE_CELL_LINES:
-                    problems.append(f"{name} cell {index}: {lines} lines of code on the core path (at most {CORE_CELL_LINES})")
-            if "answer" in tags and cell["cell_type"] == "markdown" and not source.startswith("**Your answer:**"):
-                problems.append(f"{name} cell {index}: an answer cell must start with **Your answer:**")
+        if cell["cell_type"] == "markdown":
+            for line in source.splitlines():
+                m = HEADING.match(line)
+                if m:
+                    l = len(m.group(1))
+                    if level is not None and l <= level:
+                        level = None
+                    if level is None and m.group(2).strip().lower().startswith("go further"):
+                        level = l
+        on_core = not optional and level is None
+        for n, counted in ((whole, True), (core, on_core)):
+            if not counted:
+                continue
+            if cell["cell_type"] == "markdown":
+                n["words"] += words(source)
+            if cell["cell_type"] == "code":
+                n["code"] += 1
+            if "answer" in tags:
+                n["answer"] += 1
             if "prediction" in tags:
-                later = "".join("".join(c["source"]) for c in cells[index + 1:] if c["cell_type"] == "code")
-                if "my_prediction" not in later:
-                    problems.append(f"{name} cell {index}: a prediction that no later cell reads")
+                n["prediction"] += 1
+        if problems is None:
+            continue
+        if cell["cell_type"] == "code" and on_core:
+            lines = len(source.splitlines())
+            if lines > CORE_CELL_LINES:
+                problems.append(f"{name} cell {index}: {lines} lines of code on the core path (at most {CORE_CELL_LINES})")
+        if "answer" in tags and cell["cell_type"] == "markdown" and not source.startswith("**Your answer:**"):
+            problems.append(f"{name} cell {index}: an answer cell must start with **Your answer:**")
+        if "prediction" in tags:
+            later = "".join("".join(c["source"]) for c in cells[index + 1:] if c["cell_type"] == "code")
+            if "my_prediction" not in later:
+                problems.append(f"{name} cell {index}: a prediction that no later cell reads")
+    return core, whole, optional
+
+
+def stated_times(path):
+    """The "about N minutes" of the first cell, and the plan table's rows (label, minutes)."""
+    cells = json.load(open(path, encoding="utf-8"))["cells"]
+    header = STATED.findall("".join(cells[0]["source"])) if cells else []
+    rows = []
+    for cell in cells:
         if cell["cell_type"] != "markdown":
             continue
-        for line in source.splitlines():
-            m = HEADING.match(line)
+        for line in "".join(cell["source"]).splitlines():
+            m = PLAN_ROW.match(line.strip())
             if m:
-                level = len(m.group(1))
-                if further_level is not None and level <= further_level:
-                    further_level = None
-                if m.group(2).lower().lstrip("*_ ").startswith("go further"):
-                    further_level = level
-            n = words(line)
-            total += n
-            if not optional_notebook and further_level is None:
-                core += n
-    return core, total
+                rows.append((m.group(1), int(m.group(2))))
+    return [int(h) for h in header], rows
 
 
 def main(args):
     check = "--check" in args
     paths = [a for a in args if a != "--check"] or sorted(glob.glob(os.path.join(ROOT, "notebooks", "*.ipynb")))
     problems = [] if check else None
-    core_sum = total_sum = 0
+    total = blank()
+    figure = {}  # notebook number -> the figure its header and the plan must state
     for p in paths:
-        core, total = count(p, problems)
-        core_sum += core
-        total_sum += total
-        print(f"{os.path.basename(p):45} core {core:5}  all {total:5}")
-    print(f"{'lesson':45} core {core_sum:5}  all {total_sum:5}")
+        core, whole, optional = count(p, problems)
+        for k in total:
+            total[k] += core[k]
+        number = os.path.basename(p)[:2]
+        figure[number] = rounded(minutes(whole if optional else core))
+        part = "go further" if optional else f"core {minutes(core):5.1f} min"
+        print(
+            f"{os.path.basename(p):42} {part:16} whole {minutes(whole):5.1f} min  "
+            f"({core['words'] if not optional else whole['words']} words, "
+            f"{(whole if optional else core)['prediction']} predictions)"
+        )
+    core_minutes = minutes(total)
+    print(
+        f"{'core path':42} {core_minutes:5.1f} min: {total['words']} words, {total['code']} code cells, "
+        f"{total['answer']} answer cells, {total['prediction']} predictions"
+    )
     if not check:
         return 0
-    if core_sum > CORE_WORDS:
-        problems.append(f"{core_sum} prose words on the core path (at most {CORE_WORDS})")
+    if core_minutes > CORE_MINUTES:
+        problems.append(f"{core_minutes:.1f} minutes on the core path (at most {CORE_MINUTES})")
+    if total["prediction"] < CORE_PREDICTIONS:
+        problems.append(f"{total['prediction']} predictions on the core path (at least {CORE_PREDICTIONS})")
+    for p in paths:
+        name, number = os.path.basename(p), os.path.basename(p)[:2]
+        header, rows = stated_times(p)
+        if not header:
+            problems.append(f"{name}: the first cell states no time (\"about {figure[number]} minutes\")")
+        for h in header:
+            if h != figure[number]:
+                problems.append(f"{name}: the first cell says about {h} minutes; the model says {figure[number]}")
+        for label, stated in rows:
+            m = re.search(r"`(\d\d)-[^`]*`", label)
+            if m and m.group(1) in figure:
+                want, what = figure[m.group(1)], f"the row of {m.group(1)}"
+            elif "core path" in label.lower():
+                want, what = rounded(core_minutes), "the core path row"
+            else:
+                continue
+            if stated != want:
+                problems.append(f"{name}: the plan says {stated} minutes for {what}; the model says {want}")
     for p in problems:
         print(f"FAIL {p}")
     print(f"lesson shape: {0 if problems else 1} passed, {1 if problems else 0} failed")

@@ -56,7 +56,7 @@ pub use insights::{AntPair, Ants, BridgeRow, KeyInsight};
 pub use pitfall::{Flag, Pitfall};
 pub use plan::{
     ArchitectureAxes, ArchitectureTradeoffs, Challenge, Lesson, Misconception, PlanActivity, Resource,
-    SuccessCriteria,
+    SuccessCriteria, Tables,
 };
 pub use quiz::{Quiz, QuizChoice, QuizQuestion};
 pub use reflection::{PersonalReflection, Reflection, ReflectionQuestion};

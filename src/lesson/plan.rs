@@ -9,6 +9,19 @@ use super::{blank, builtin, list, load, range, DataFile};
 use crate::error::{Error, Result};
 use crate::table::{show_tables, Table, Tabular};
 
+/// Several of the lesson's tables shown as one output, for a notebook cell that shows more
+/// than one (evcxr keeps only the last HTML a cell emits).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Tables(pub Vec<Table>);
+
+impl Tabular for Tables {
+    fn tables(&self) -> Vec<Table> {
+        self.0.clone()
+    }
+}
+
+show_tables!(Tables);
+
 /// One block of the study plan.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -273,6 +286,12 @@ impl Lesson {
     /// The key characteristics of a distributed system.
     pub fn characteristics(&self) -> Table {
         numbered("key characteristics", "characteristic", &self.characteristics)
+    }
+    /// What the definition implies, why people distribute, and the key challenges: the three
+    /// tables [`Lesson::characteristics`], [`Lesson::why_distributed`] and
+    /// [`Lesson::challenges`] as one output.
+    pub fn fundamentals(&self) -> Tables {
+        Tables(vec![self.characteristics(), self.why_distributed(), self.challenges()])
     }
     /// Why people build distributed systems.
     pub fn why_distributed(&self) -> Table {
