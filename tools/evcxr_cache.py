@@ -32,13 +32,24 @@ def _link_or_copy(src, dst):
     return dst
 
 
+def add_missing(seed, target):
+    """Links into `target` every entry of `seed` that `target` lacks (a distlab built since)."""
+    for entry in sorted(os.listdir(seed)):
+        if not os.path.exists(os.path.join(target, entry)) and os.path.isdir(os.path.join(seed, entry)):
+            link_cache(os.path.join(seed, entry), os.path.join(target, entry))
+
+
 def own_cache(root, name):
     """Points this process's kernels (through XDG_CACHE_HOME) at target/evcxr-cache/NAME, made
-    once from the user's cache (~/.cache/evcxr) when there is one; returns its path."""
+    from the user's cache (~/.cache/evcxr) when there is one, and topped up from it on later
+    runs (`./lab setup` puts distlab's optimized build there: tools/evcxr_kernel.py); returns
+    its path."""
     user = os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "evcxr")
     home = os.path.join(root, "target", "evcxr-cache", name)
     cache = os.path.join(home, "evcxr")
     if not os.path.isdir(cache) and os.path.isdir(user):
         link_cache(user, cache)
+    elif os.path.isdir(user):
+        add_missing(user, cache)
     os.environ["XDG_CACHE_HOME"] = home
     return cache

@@ -90,7 +90,8 @@ if os.geteuid() == 0:  # JupyterLab refuses to run as root unless told
     c.Spawner.args = ["--allow-root"]
 home = os.path.expanduser("~")
 c.Spawner.environment = {
-    "JUPYTER_PATH": os.path.join(VENV, "share", "jupyter"),
+    # The class's own kernel spec first (tools/evcxr_kernel.py install_class), then the venv's.
+    "JUPYTER_PATH": os.pathsep.join([os.path.join(CLASS, "jupyter"), os.path.join(VENV, "share", "jupyter")]),
     # The spawner gives each learner their own HOME; the Rust toolchain stays the hub's.
     "RUSTUP_HOME": os.environ.get("RUSTUP_HOME", os.path.join(home, ".rustup")),
     "CARGO_HOME": os.environ.get("CARGO_HOME", os.path.join(home, ".cargo")),

@@ -63,6 +63,8 @@ def main(class_dir):
     shutil.rmtree(work, ignore_errors=True)
     classroom.prepare_home(work, ROOT)
     os.environ["XDG_CACHE_HOME"] = cache_home  # evcxr's cache: $XDG_CACHE_HOME/evcxr
+    # The class's kernel, as its learners get it (registered by ./lab class before this runs).
+    os.environ["JUPYTER_PATH"] = os.path.join(class_dir, "jupyter")
     from run_notebooks import execute, problems
 
     first = nbformat.read(os.path.join(ROOT, "notebooks", "00-start-here.ipynb"), as_version=4)

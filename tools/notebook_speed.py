@@ -1,0 +1,223 @@
+#!/usr/bin/env python3
+"""How long a learner waits: every code cell of each notebook timed in a fresh evcxr kernel.
+
+    tools/notebook_speed.py [NOTEBOOK...]                 this tree (default: every notebook)
+    tools/notebook_speed.py --base COMMIT [--runs 3] ...  this tree and COMMIT, alternating
+    tools/notebook_speed.py --seeds 200                   also the in-cell check of N seeds (07's
+                                                          reference gossip), compile included
+
+For each notebook it prints: the kernel's start, the first cell (`:dep distlab` and the
+prelude: with a warm evcxr cache this is distlab's own build plus evcxr's start-up), the first
+cell that uses the API, the median and p90 of the other code cells, and Run-All (every code
+cell, first included, kernel start excluded). Cells run through jupyter_client exactly as
+JupyterLab sends them; prediction cells keep their empty guess. A cell that fails is reported
+and timed all the same.
+
+With --base, the commit is unpacked once into /tmp/distlab-speed-<commit> (`git archive`) and
+the two trees take turns notebook by notebook, so a change in the machine's speed hits both
+alike; the last column is this tree's figure over the base's. It is a benchmark, not a test:
+nothing fails on a number. Run it on a quiet machine (no build beside it): the README's table
+comes from it.
+"""
+import argparse
+import glob
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+from evcxr_cache import own_cache
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+KERNEL = "rust"
+
+# 07's reference gossip checked over N seeds inside a cell (the figure the issue names).
+SEEDS_CELLS = [
+    ':dep distlab = { path = ".." }\nuse distlab::prelude::*;',
+    "let t = std::time::Instant::now();\n"
+    "let report = distlab::check::exercises::broadcast(distlab::check::exercises::solutions::Gossip).seeds({n}).check()?;\n"
+    'println!("{n} seeds: {:?} inside the cell", t.elapsed());\n'
+    "report",
+]
+
+
+def code_cells(path):
+    nb = json.load(open(path))
+    return ["".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code"]
+
+
+def prepare_kernel(tree):
+    """Registers `tree`'s own kernel inside `tree` (its .venv/share/jupyter), as `./lab setup`
+    there would, and warms its cache; returns the JUPYTER_PATH that finds it. A tree from
+    before tools/evcxr_kernel.py gets the kernel it had: the committed tools/evcxr."""
+    data = os.path.join(tree, ".venv", "share", "jupyter")
+    helper = os.path.join(tree, "tools", "evcxr_kernel.py")
+    if os.path.exists(helper):
+        subprocess.run([sys.executable, helper, "install", tree], check=True, capture_output=True)
+        os.environ["JUPYTER_PATH"] = data
+        subprocess.run([sys.executable, helper, "warm", tree], check=True)
+    else:
+        kernel_dir = os.path.join(data, "kernels", KERNEL)
+        os.makedirs(kernel_dir, exist_ok=True)
+        spec = {"argv": ["evcxr_jupyter", "--control_file", "{connection_file}"], "display_name": "Rust",
+                "language": "rust", "interrupt_mode": "message",
+                "env": {"EVCXR_CONFIG_DIR": os.path.join(tree, "tools", "evcxr")}}
+        with open(os.path.join(kernel_dir, "kernel.json"), "w") as f:
+            json.dump(spec, f)
+    return data
+
+
+def run_cells(cwd, cells, jupyter_path):
+    """Seconds per cell and the kernel's start, in a new kernel started in `cwd`."""
+    from jupyter_client.manager import start_new_kernel
+
+    os.environ["JUPYTER_PATH"] = jupyter_path
+    started = time.monotonic()
+    km, kc = start_new_kernel(kernel_name=KERNEL, cwd=cwd, startup_timeout=900)
+    kernel_start = time.monotonic() - started
+    times, failures = [], []
+    try:
+        for index, source in enumerate(cells):
+            shown = []
+
+            def hook(msg, shown=shown):
+                if msg["msg_type"] == "error":
+                    shown.append(msg["content"]["evalue"])
+                elif msg["msg_type"] == "stream" and "panicked at" in msg["content"]["text"]:
+                    shown.append(msg["content"]["text"])
+
+            t = time.monotonic()
+            kc.execute_interactive(source, timeout=900, output_hook=hook)
+            times.append(time.monotonic() - t)
+            if shown:
+                failures.append((index, " ".join(shown)[:200]))
+    finally:
+        km.shutdown_kernel(now=True)
+    return kernel_start, times, failures
+
+
+def first_api_cell(cells):
+    """Index of the first cell after the first that calls into distlab (a `::` path or a method)."""
+    for i, source in enumerate(cells[1:], 1):
+        if not source.lstrip().startswith(":") and ("::" in source or "." in source):
+            return i
+    return None
+
+
+def summary(name, kernel_start, cells, times):
+    api = first_api_cell(cells)
+    rest = [t for i, t in enumerate(times) if i != 0 and i != api]
+    rest.sort()
+    p90 = rest[min(len(rest) - 1, int(round(0.9 * (len(rest) - 1))))] if rest else 0.0
+    return {
+        "notebook": name,
+        "kernel_start": kernel_start,
+        "first": times[0] if times else 0.0,
+        "first_api": times[api] if api is not None else 0.0,
+        "median": statistics.median(rest) if rest else 0.0,
+        "p90": p90,
+        "run_all": sum(times),
+        "cells": len(times),
+    }
+
+
+def unpack(commit):
+    rev = subprocess.run(["git", "rev-parse", "--short", commit], cwd=ROOT, check=True,
+                         capture_output=True, text=True).stdout.strip()
+    tree = f"/tmp/distlab-speed-{rev}"
+    if not os.path.isdir(tree):
+        partial = tempfile.mkdtemp(prefix=f"distlab-speed-{rev}.", dir="/tmp")
+        archive = subprocess.run(["git", "archive", rev], cwd=ROOT, check=True, capture_output=True).stdout
+        subprocess.run(["tar", "-x", "-C", partial], input=archive, check=True)
+        os.replace(partial, tree)
+    return rev, tree
+
+
+def print_table(rows, label):
+    print(f"\n{label}")
+    print(f"{'notebook':<40} {'kernel':>7} {'first':>7} {'1st API':>8} {'median':>7} {'p90':>6} "
+          f"{'Run-All':>8} {'cells':>5}")
+    for r in rows:
+        print(f"{r['notebook']:<40} {r['kernel_start']:>6.1f}s {r['first']:>6.1f}s {r['first_api']:>7.2f}s "
+              f"{r['median']:>6.2f}s {r['p90']:>5.2f}s {r['run_all']:>7.1f}s {r['cells']:>5}")
+
+
+def median_rows(runs):
+    """One row per notebook: the median of each figure over the runs."""
+    out = []
+    for name in dict.fromkeys(r["notebook"] for r in runs):
+        mine = [r for r in runs if r["notebook"] == name]
+        row = {"notebook": name, "cells": mine[0]["cells"]}
+        for key in ("kernel_start", "first", "first_api", "median", "p90", "run_all"):
+            row[key] = statistics.median(r[key] for r in mine)
+        out.append(row)
+    return out
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("notebooks", nargs="*")
+    ap.add_argument("--base", help="a commit to compare against, alternating")
+    ap.add_argument("--runs", type=int, default=1, help="runs of each notebook per tree (median shown)")
+    ap.add_argument("--seeds", type=int, default=0, help="also time an in-cell check of N seeds")
+    ap.add_argument("--json", help="write every measurement here")
+    args = ap.parse_args()
+    own_cache(ROOT, "speed")
+    names = [os.path.basename(p) for p in (args.notebooks or sorted(glob.glob(os.path.join(ROOT, "notebooks", "*.ipynb"))))]
+    trees = {"this tree": ROOT}
+    if args.base:
+        rev, tree = unpack(args.base)
+        trees = {f"base {rev}": tree, "this tree": ROOT}
+    paths = {label: prepare_kernel(tree) for label, tree in trees.items()}
+    results = {label: [] for label in trees}
+    seeds = {label: [] for label in trees}
+    failed = 0
+    for _ in range(args.runs):
+        for name in names:
+            for label, tree in trees.items():
+                path = os.path.join(tree, "notebooks", name)
+                if not os.path.exists(path):
+                    continue
+                cells = code_cells(path)
+                kernel_start, times, failures = run_cells(os.path.dirname(path), cells, paths[label])
+                row = summary(name, kernel_start, cells, times)
+                results[label].append(row)
+                print(f"{label:>16} {name:<40} Run-All {row['run_all']:6.1f} s, median cell {row['median']:.2f} s",
+                      flush=True)
+                for index, text in failures:
+                    failed += 1
+                    print(f"    code cell {index} failed: {text}")
+        if args.seeds:
+            for label, tree in trees.items():
+                cells = [c.replace("{n}", str(args.seeds)) for c in SEEDS_CELLS]
+                _, times, failures = run_cells(os.path.join(tree, "notebooks"), cells, paths[label])
+                seeds[label].append(times[1])
+                print(f"{label:>16} check of {args.seeds} seeds in a cell: {times[1]:.2f} s "
+                      f"{'(failed: ' + failures[0][1] + ')' if failures else ''}", flush=True)
+    tables = {label: median_rows(rows) for label, rows in results.items()}
+    for label, rows in tables.items():
+        print_table(rows, f"{label} (median of {args.runs} run{'s' if args.runs > 1 else ''})")
+        if seeds[label]:
+            print(f"check of {args.seeds} seeds inside a cell, compile included: "
+                  f"{statistics.median(seeds[label]):.2f} s")
+    if args.base:
+        base_label = next(iter(trees))
+        base = {r["notebook"]: r for r in tables[base_label]}
+        print(f"\nthis tree / {base_label}")
+        for r in tables["this tree"]:
+            b = base.get(r["notebook"])
+            if b:
+                print(f"{r['notebook']:<40} first {r['first'] / b['first']:.2f}x  median {r['median'] / max(b['median'], 1e-9):.2f}x  "
+                      f"Run-All {r['run_all'] / b['run_all']:.2f}x")
+    if args.json:
+        json.dump({"runs": results, "seeds": seeds}, open(args.json, "w"), indent=1)
+    if failed:
+        print(f"{failed} cell(s) failed (above); their times are still counted")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
