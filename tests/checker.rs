@@ -160,6 +160,19 @@ fn every_reference_solution_passes_200_seeds() {
     }
 }
 
+/// The notebook's entry for the reference solutions (compiled with distlab, optimized) checks
+/// the same exercises as the generic calls, and names a wrong exercise instead of panicking.
+#[test]
+fn check_reference_is_the_generic_check_and_refuses_an_unknown_exercise() {
+    let direct = exercises::broadcast(solutions::Gossip).seeds(30).check().unwrap();
+    let reference = exercises::check_reference('b', 30).unwrap();
+    assert_eq!(direct.to_string(), reference.to_string());
+    for bad in ['d', 'A', ' '] {
+        let err = exercises::check_reference(bad, 10).unwrap_err().to_string();
+        assert!(err.contains("exercise") && err.contains("'a', 'b' or 'c'"), "{err}");
+    }
+}
+
 /// The checker catches `checker`'s protocol breaking `property` with a seed; the shrunk
 /// failure replays as the run the report shows, and still breaks the property: shrinking
 /// never returns a schedule that passes.

@@ -9,8 +9,8 @@ Why each part exists (figures: README, "Performance"; the measurements: tools/no
 
 - **A configuration made for this checkout**, `.venv/evcxr/` (EVCXR_CONFIG_DIR): the committed
   start-up commands (tools/evcxr/init.evcxr, prelude.rs) plus two lines that load distlab when
-  the kernel starts, `:dep distlab = { path = "<this checkout>" }` and
-  `use distlab::prelude::*;`. The kernel starts when a notebook opens, while the learner reads
+  the kernel starts, `:dep distlab = { path = "<this checkout>" }`,
+  `use distlab::prelude::*;` and one `let` (rust-analyzer's first analysis of a `let`). The kernel starts when a notebook opens, while the learner reads
   its first lines; loading distlab then means the notebook's own first cell
   (`:dep distlab = { path = ".." }`, the same path once evcxr has made it absolute) finds it
   loaded, and rust-analyzer, which evcxr runs on every cell, has already read distlab and its
@@ -73,7 +73,15 @@ def write_config(root):
     )
     _write_if_changed(os.path.join(target, "init.evcxr"), init)
     prelude = open(os.path.join(committed, "prelude.rs"), encoding="utf-8").read()
-    _write_if_changed(os.path.join(target, "prelude.rs"), prelude + "use distlab::prelude::*;\n")
+    # evcxr asks rust-analyzer for the type of every `let`; its first such analysis reads
+    # distlab and all its dependencies (about 3 s on 2 cores, measured). One `let` here makes it
+    # happen while the notebook opens instead of in the learner's first cell that has a `let`.
+    prelude += (
+        "// Added by tools/evcxr_kernel.py: distlab loads, and is analysed, while the notebook opens.\n"
+        "use distlab::prelude::*;\n"
+        "let distlab_kernel_ready = true;\n"
+    )
+    _write_if_changed(os.path.join(target, "prelude.rs"), prelude)
     link = os.path.join(target, "tmp", ".cargo", "config.toml")
     want = os.path.join(committed, "cargo-config.toml")
     if not (os.path.islink(link) and os.readlink(link) == want):

@@ -1,5 +1,6 @@
 """Exports the lesson as study notes: every notebook executed as saved (with the learner's
-edits and answers), written as
+edits and answers; a notebook whose saved outputs are already a complete run, every cell in
+order, is exported as it is, without running again), written as
 
   DIR/NN-topic.html                  one self-contained page: charts inline as SVG data URIs,
                                      no external scripts or styles, readable offline and on paper
@@ -320,14 +321,27 @@ class Printer:
 
 # --- one notebook, all notebooks ----------------------------------------------------------------
 
+def ran_top_to_bottom(nb):
+    """True when the saved notebook holds a complete, current run: every code cell was
+    executed, in order, in one kernel session (execution counts 1, 2, 3, ... down the page,
+    which is what Run All gives). Such a notebook is exported as saved: running it again would
+    only repeat what is there. A cell edited after its run cannot be told from the file: the
+    notes show the notebook as it was saved."""
+    counts = [c.get("execution_count") for c in nb.cells if c.cell_type == "code"]
+    return bool(counts) and counts == list(range(1, len(counts) + 1))
+
+
 def export(path, out_dir, chromium, executed=False, date=None, printer=None, keep=None):
-    """Executes (unless `executed`) and exports one notebook into out_dir. Returns True when
-    no cell shows an error. `keep`, a list, receives (stem, title, nb) for the combined page."""
+    """Exports one notebook into out_dir, executing it first unless `executed` or unless its
+    saved outputs are a complete run (ran_top_to_bottom). Returns True when no cell shows an
+    error. `keep`, a list, receives (stem, title, nb) for the combined page."""
     stem = os.path.splitext(os.path.basename(path))[0]
     date = date or export_date()
     nb = nbformat.read(path, as_version=4)
     started = time.monotonic()
-    if not executed:
+    if not executed and ran_top_to_bottom(nb):
+        print("    its saved outputs are a complete run (every cell, in order): exported as saved", flush=True)
+    elif not executed:
         execute(nb, os.path.dirname(os.path.abspath(path)))
     failed = problems(nb)
     merge_streams(nb)

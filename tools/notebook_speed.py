@@ -44,6 +44,30 @@ SEEDS_CELLS = [
 ]
 
 
+# The storm (1,000 nodes, 1,000,000 messages at 5 % loss, trace off) run inside a cell, against
+# the same workload in `cargo run --release --example storm`: how far a cell's simulation is
+# from release speed.
+SIM_CELLS = [
+    ':dep distlab = { path = ".." }\nuse distlab::prelude::*;',
+    "let config = Config::builder().nodes(1000).loss(0.05).latency(Latency::uniform(10.0, 50.0))"
+    ".seed(1).trace(false).build()?;\n"
+    "let mut storm_cluster = Cluster::new(config);\n"
+    "let storm = distlab::experiment::Storm::new(1_000_000, 1);\n"
+    "let t = std::time::Instant::now();\n"
+    "storm.run(&mut storm_cluster)?;\n"
+    'println!("msgs_per_s {}", 1_000_000.0 / t.elapsed().as_secs_f64());',
+]
+
+
+def release_storm(tree):
+    """Messages per second of the same storm from the release build of examples/storm.rs."""
+    subprocess.run(["cargo", "build", "--release", "--quiet", "--example", "storm"], cwd=tree, check=True)
+    out = subprocess.run([os.path.join(tree, "target", "release", "examples", "storm"), "--nodes", "1000",
+                          "--messages", "1000000", "--loss", "0.05", "--seed", "1"],
+                         check=True, capture_output=True, text=True).stdout
+    return json.loads(out)["msgs_per_s"]
+
+
 def code_cells(path):
     nb = json.load(open(path))
     return ["".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code"]
@@ -78,12 +102,14 @@ def run_cells(cwd, cells, jupyter_path):
     started = time.monotonic()
     km, kc = start_new_kernel(kernel_name=KERNEL, cwd=cwd, startup_timeout=900)
     kernel_start = time.monotonic() - started
-    times, failures = [], []
+    times, failures, printed = [], [], []
     try:
         for index, source in enumerate(cells):
             shown = []
 
             def hook(msg, shown=shown):
+                if msg["msg_type"] == "stream":
+                    printed.append(msg["content"]["text"])
                 if msg["msg_type"] == "error":
                     shown.append(msg["content"]["evalue"])
                 elif msg["msg_type"] == "stream" and "panicked at" in msg["content"]["text"]:
@@ -96,6 +122,7 @@ def run_cells(cwd, cells, jupyter_path):
                 failures.append((index, " ".join(shown)[:200]))
     finally:
         km.shutdown_kernel(now=True)
+    run_cells.printed = "".join(printed)
     return kernel_start, times, failures
 
 
@@ -163,6 +190,8 @@ def main():
     ap.add_argument("--base", help="a commit to compare against, alternating")
     ap.add_argument("--runs", type=int, default=1, help="runs of each notebook per tree (median shown)")
     ap.add_argument("--seeds", type=int, default=0, help="also time an in-cell check of N seeds")
+    ap.add_argument("--sim", action="store_true",
+                    help="also the storm inside a cell against `cargo run --release` (builds the example first)")
     ap.add_argument("--json", help="write every measurement here")
     args = ap.parse_args()
     own_cache(ROOT, "speed")
@@ -172,6 +201,8 @@ def main():
         rev, tree = unpack(args.base)
         trees = {f"base {rev}": tree, "this tree": ROOT}
     paths = {label: prepare_kernel(tree) for label, tree in trees.items()}
+    release = {label: release_storm(tree) for label, tree in trees.items()} if args.sim else {}
+    in_cell = {label: [] for label in trees}
     results = {label: [] for label in trees}
     seeds = {label: [] for label in trees}
     failed = 0
@@ -197,9 +228,20 @@ def main():
                 seeds[label].append(times[1])
                 print(f"{label:>16} check of {args.seeds} seeds in a cell: {times[1]:.2f} s "
                       f"{'(failed: ' + failures[0][1] + ')' if failures else ''}", flush=True)
+        for label, tree in trees.items():
+            if not args.sim:
+                break
+            run_cells(os.path.join(tree, "notebooks"), SIM_CELLS, paths[label])
+            rate = [float(line.split()[1]) for line in run_cells.printed.splitlines() if line.startswith("msgs_per_s")]
+            in_cell[label].append(rate[0] if rate else 0.0)
+            print(f"{label:>16} storm in a cell: {in_cell[label][-1]:,.0f} msgs/s", flush=True)
     tables = {label: median_rows(rows) for label, rows in results.items()}
     for label, rows in tables.items():
         print_table(rows, f"{label} (median of {args.runs} run{'s' if args.runs > 1 else ''})")
+        if in_cell[label]:
+            cell = statistics.median(in_cell[label])
+            print(f"storm (1,000 nodes, 1,000,000 messages) in a cell: {cell:,.0f} msgs/s; release build: "
+                  f"{release[label]:,.0f} msgs/s; release / cell = {release[label] / max(cell, 1):.2f}x")
         if seeds[label]:
             print(f"check of {args.seeds} seeds inside a cell, compile included: "
                   f"{statistics.median(seeds[label]):.2f} s")

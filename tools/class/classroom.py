@@ -46,6 +46,14 @@ exit 2
 NEWS_SETTINGS = ".jupyter/lab/user-settings/@jupyterlab/apputils-extension/notification.jupyterlab-settings"
 
 
+def answer_news(settings_file):
+    """Answers JupyterLab's news prompt "no", once: a file already there (the person's own
+    choice, made in JupyterLab) is left as it is. Used for learners and by `./lab open`."""
+    if not os.path.exists(settings_file):
+        os.makedirs(os.path.dirname(settings_file), exist_ok=True)
+        _write_if_changed(settings_file, '{"fetchNews": "false", "checkForUpdates": false}\n')
+
+
 class ClassError(Exception):
     """A mistake in the class's set-up, e.g. `users.txt:3:5: ...`."""
 
@@ -131,10 +139,7 @@ def prepare_home(home, root, seed_cache=None):
     python, export = (os.path.join(root, ".venv", "bin", "python"), os.path.join(root, "tools", "export_notes.py"))
     _write_if_changed(os.path.join(crate, "lab"), LAB_SCRIPT.format(python=python, export=export))
     os.chmod(os.path.join(crate, "lab"), 0o755)
-    news = os.path.join(home, NEWS_SETTINGS)
-    if not os.path.exists(news):
-        os.makedirs(os.path.dirname(news), exist_ok=True)
-        _write_if_changed(news, '{"fetchNews": "false", "checkForUpdates": false}\n')
+    answer_news(os.path.join(home, NEWS_SETTINGS))
     copied = []
     lesson = os.path.join(root, "notebooks")
     for name in sorted(os.listdir(lesson)):
