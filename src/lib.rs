@@ -111,7 +111,7 @@ pub mod prelude {
     pub use crate::cluster::Cluster;
     pub use crate::config::{Config, Latency};
     pub use crate::error::{Error, Result};
-    pub use crate::experiment::{self, Architecture, Cause, Retries, Reveal, Silence};
+    pub use crate::experiment::{self, Architecture, Cause, Retries, RetryPair, Reveal, Silence};
     pub use crate::lesson::{Examples, Glossary, Lesson, Quiz, Reflection, SelfCheck, Troubleshooting};
     pub use crate::node::{NodeId, Version};
     pub use crate::predict::Prediction;

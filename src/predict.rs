@@ -26,7 +26,7 @@
 
 use std::fmt;
 
-use crate::table::{emit_html, escape};
+use crate::table::{emit_html, escape, Tabular};
 
 /// How a guess compares with the measurement.
 #[derive(Debug, Clone, PartialEq)]
@@ -226,6 +226,50 @@ impl Prediction {
     pub fn evcxr_display(&self) {
         emit_html(&self.to_html());
     }
+
+    /// This prediction, graded, above what it was graded against, as one output.
+    ///
+    /// Why: evcxr shows one HTML result per cell (the last one), so a cell that prints a report
+    /// and then ends in a `Prediction` shows the report as plain text. With `beside`, the
+    /// report keeps its tables and charts under the graded guess.
+    pub fn beside(&self, evidence: &impl Tabular) -> Beside {
+        Beside { html: self.to_html() + &evidence.to_html(), text: format!("{self}{}", TextOf(evidence)) }
+    }
+}
+
+/// A graded [`Prediction`] followed by the report it was graded against
+/// ([`Prediction::beside`]): HTML in a notebook, text in a terminal.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Beside {
+    html: String,
+    text: String,
+}
+
+impl Beside {
+    /// The prediction, then the report, as HTML.
+    pub fn to_html(&self) -> String {
+        self.html.clone()
+    }
+
+    /// Shows both under a notebook cell.
+    pub fn evcxr_display(&self) {
+        emit_html(&self.html);
+    }
+}
+
+impl fmt::Display for Beside {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+/// A [`Tabular`]'s text form, for `format!`.
+struct TextOf<'a, T: Tabular>(&'a T);
+
+impl<T: Tabular> fmt::Display for TextOf<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.write_text(f)
+    }
 }
 
 impl fmt::Display for Prediction {
@@ -300,5 +344,24 @@ mod tests {
         let p = Prediction::number("<q>", "<b>", 1.0, 0.1, "<w>");
         let html = p.to_html();
         assert!(html.contains("&lt;b&gt;") && !html.contains("<b><b>"));
+    }
+
+    #[test]
+    fn beside_keeps_the_report_under_the_graded_guess_in_one_output() {
+        struct Report;
+        impl Tabular for Report {
+            fn tables(&self) -> Vec<crate::table::Table> {
+                let mut t = crate::table::Table::new("the run", ["what", "value"]);
+                t.row(["charges", "5"]);
+                vec![t]
+            }
+        }
+        let report = Report;
+        let both = Prediction::number("charges", "3", 5.0, 0.0, "two retries charged again").beside(&report);
+        let html = both.to_html();
+        let (guess, table) = (html.find("your prediction").unwrap(), html.find("the run").unwrap());
+        assert!(guess < table, "the graded guess comes first");
+        let text = both.to_string();
+        assert!(text.contains("your prediction: 3") && text.contains("charges"));
     }
 }

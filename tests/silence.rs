@@ -240,3 +240,21 @@ fn the_same_seed_gives_the_same_bytes() {
     // Different seeds give different runs.
     assert_ne!(Silence::new(1).unwrap().trace().to_jsonl(), Silence::new(2).unwrap().trace().to_jsonl());
 }
+
+/// `retries()` is the two runs of `retry(false)` and `retry(true)`, shown together (the
+/// notebook grades the guess of charges above them with `Prediction::beside`).
+#[test]
+fn retries_shows_both_runs_in_one_output() {
+    for seed in [0, 7, 2026] {
+        let silence = Silence::new(seed).unwrap();
+        let pair = silence.retries().unwrap();
+        assert_eq!(pair.without_ids.charged(), silence.retry(false).unwrap().charged());
+        assert_eq!(pair.with_ids.charged(), 3);
+        let html = Prediction::number("charges", "3", pair.without_ids.charged() as f64, 0.0, "why")
+            .beside(&pair)
+            .to_html();
+        let order = ["your prediction", "Retrying without request ids", "Retrying with request ids"];
+        let at: Vec<usize> = order.iter().map(|s| html.find(s).expect(s)).collect();
+        assert!(at.windows(2).all(|w| w[0] < w[1]), "{at:?}");
+    }
+}

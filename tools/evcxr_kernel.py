@@ -160,7 +160,9 @@ def warm(root, cache_home=None, force=False):
     """Starts the kernel once (cwd notebooks/) and runs one cell, so evcxr's cache holds
     distlab's optimized build. Returns 0, or 1 when the kernel could not start."""
     cache_home = cache_home or os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache")
-    stamp_file = os.path.join(cache_home, "evcxr", "distlab-" + STAMP)
+    # Beside evcxr's cache, not in it: caches made of hard links to it (tools/evcxr_cache.py)
+    # must not share the stamp, or warming one would mark them all warm.
+    stamp_file = os.path.join(cache_home, "distlab-evcxr-" + STAMP)
     want = stamp(root)
     try:
         if not force and open(stamp_file).read() == want:
@@ -190,8 +192,9 @@ def warm(root, cache_home=None, force=False):
         print(f"error: the kernel started but a first cell failed: {errors[0]}")
         return 1
     os.makedirs(os.path.dirname(stamp_file), exist_ok=True)
-    with open(stamp_file, "w") as f:
+    with open(stamp_file + ".partial", "w") as f:
         f.write(want)
+    os.replace(stamp_file + ".partial", stamp_file)
     print(f"    done in {time.monotonic() - started:.0f} s")
     return 0
 

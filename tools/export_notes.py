@@ -39,7 +39,11 @@ from nbconvert.filters.markdown import markdown2html
 from traitlets.config import Config
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from evcxr_cache import link_cache  # noqa: E402
 from run_notebooks import ANSI, execute, problems  # noqa: E402
+
+# Notebooks that need a run execute this many at a time: a run keeps about one core busy.
+JOBS = 2
 
 COMBINED = "day-001-study-notes"
 COURSE = "Day 001: Introduction to Distributed Systems"
@@ -331,17 +335,55 @@ def ran_top_to_bottom(nb):
     return bool(counts) and counts == list(range(1, len(counts) + 1))
 
 
-def export(path, out_dir, chromium, executed=False, date=None, printer=None, keep=None):
-    """Exports one notebook into out_dir, executing it first unless `executed` or unless its
-    saved outputs are a complete run (ran_top_to_bottom). Returns True when no cell shows an
-    error. `keep`, a list, receives (stem, title, nb) for the combined page."""
+def _run_one(path):
+    """Executes one notebook in a kernel with its own copy of evcxr's cache (hard links: two
+    kernels on one cache can break each other, tools/evcxr_cache.py), in a worker process.
+    Returns the executed notebook as JSON text."""
+    import tempfile
+
+    user = os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "evcxr")
+    with tempfile.TemporaryDirectory(prefix="distlab-notes-") as home:
+        if os.path.isdir(user):
+            link_cache(user, os.path.join(home, "evcxr"))
+        os.environ["XDG_CACHE_HOME"] = home
+        nb = nbformat.read(path, as_version=4)
+        execute(nb, os.path.dirname(os.path.abspath(path)))
+        return nbformat.writes(nb)
+
+
+def run_needed(paths, executed):
+    """{path: executed notebook} for every notebook that needs a run: none when `executed`;
+    otherwise those whose saved outputs are not a complete run (ran_top_to_bottom), JOBS at a
+    time."""
+    if executed:
+        return {}
+    todo = [p for p in paths if not ran_top_to_bottom(nbformat.read(p, as_version=4))]
+    if not todo:
+        return {}
+    import multiprocessing
+
+    print(f"running {len(todo)} notebook(s), {JOBS} at a time", flush=True)
+    started = time.monotonic()
+    with multiprocessing.Pool(min(JOBS, len(todo))) as pool:
+        done = dict(zip(todo, pool.map(_run_one, todo)))
+    print(f"    ran in {time.monotonic() - started:.0f} s", flush=True)
+    return {p: nbformat.reads(text, as_version=4) for p, text in done.items()}
+
+
+def export(path, out_dir, chromium, executed=False, date=None, printer=None, keep=None, ran=None):
+    """Exports one notebook into out_dir: `ran` when given (its executed copy), else as saved
+    when `executed` or when its saved outputs are a complete run (ran_top_to_bottom), else
+    executed here first. Returns True when no cell shows an error. `keep`, a list, receives
+    (stem, title, nb) for the combined page."""
     stem = os.path.splitext(os.path.basename(path))[0]
     date = date or export_date()
-    nb = nbformat.read(path, as_version=4)
+    nb = ran if ran is not None else nbformat.read(path, as_version=4)
     started = time.monotonic()
-    if not executed and ran_top_to_bottom(nb):
+    if ran is not None or executed:
+        pass
+    elif ran_top_to_bottom(nb):
         print("    its saved outputs are a complete run (every cell, in order): exported as saved", flush=True)
-    elif not executed:
+    else:
         execute(nb, os.path.dirname(os.path.abspath(path)))
     failed = problems(nb)
     merge_streams(nb)
@@ -380,12 +422,14 @@ def export(path, out_dir, chromium, executed=False, date=None, printer=None, kee
 def export_all(paths, out_dir, chromium, executed=False):
     os.makedirs(out_dir, exist_ok=True)
     date = export_date()
+    ran = run_needed(paths, executed)  # before the printer: the workers are forked
     printer = Printer(chromium) if chromium else None
     clean, kept = True, []
     try:
         for i, path in enumerate(paths, 1):
-            print(f"[{i}/{len(paths)}] {path}: {'exporting' if executed else 'executing and exporting'}", flush=True)
-            clean &= export(path, out_dir, chromium, executed, date, printer, kept)
+            how = "executed, exporting" if path in ran else "exporting as saved"
+            print(f"[{i}/{len(paths)}] {path}: {how}", flush=True)
+            clean &= export(path, out_dir, chromium, executed, date, printer, kept, ran.get(path))
         if len(kept) > 1:
             html_path = os.path.join(out_dir, f"{COMBINED}.html")
             with open(html_path, "w", encoding="utf-8") as f:

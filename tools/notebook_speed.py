@@ -34,14 +34,26 @@ from evcxr_cache import own_cache
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 KERNEL = "rust"
 
-# 07's reference gossip checked over N seeds inside a cell (the figure the issue names).
-SEEDS_CELLS = [
-    ':dep distlab = { path = ".." }\nuse distlab::prelude::*;',
+# 07's reference gossip checked over N seeds inside a cell (the figure the issue names), as
+# notebook 07 does it: through `exercises::check_reference` (compiled with distlab, optimized)
+# where the tree has it, else the generic call that compiles the checker in the cell.
+SEEDS_CELL = (
     "let t = std::time::Instant::now();\n"
-    "let report = distlab::check::exercises::broadcast(distlab::check::exercises::solutions::Gossip).seeds({n}).check()?;\n"
+    "let report = CALL?;\n"
     'println!("{n} seeds: {:?} inside the cell", t.elapsed());\n'
-    "report",
-]
+    "report"
+)
+SEEDS_CALLS = {
+    True: "distlab::check::exercises::check_reference('b', {n})",
+    False: "distlab::check::exercises::broadcast(distlab::check::exercises::solutions::Gossip).seeds({n}).check()",
+}
+
+
+def seeds_cells(tree, n):
+    source = open(os.path.join(tree, "src", "check", "exercises", "mod.rs")).read()
+    call = SEEDS_CALLS["fn check_reference" in source].replace("{n}", str(n))
+    return [':dep distlab = { path = ".." }\nuse distlab::prelude::*;',
+            SEEDS_CELL.replace("CALL", call).replace("{n}", str(n))]
 
 
 # The storm (1,000 nodes, 1,000,000 messages at 5 % loss, trace off) run inside a cell, against
@@ -223,7 +235,7 @@ def main():
                     print(f"    code cell {index} failed: {text}")
         if args.seeds:
             for label, tree in trees.items():
-                cells = [c.replace("{n}", str(args.seeds)) for c in SEEDS_CELLS]
+                cells = seeds_cells(tree, args.seeds)
                 _, times, failures = run_cells(os.path.join(tree, "notebooks"), cells, paths[label])
                 seeds[label].append(times[1])
                 print(f"{label:>16} check of {args.seeds} seeds in a cell: {times[1]:.2f} s "

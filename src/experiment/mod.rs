@@ -39,7 +39,7 @@ pub use latency::{loss_latency, LossLatency, LossLatencyRow, TRENDS};
 pub use policies::{write_policies, PolicyRow, WritePolicies, WritePolicy, MAX_WRITES};
 pub use race::{survivor, Survivor, WriteSeen};
 pub use series::{series, Series};
-pub use silence::{Cause, OrderRow, Retries, Reveal, Silence};
+pub use silence::{Cause, OrderRow, Retries, RetryPair, Reveal, Silence};
 pub use ticks::ticks;
 
 /// Most seeds (or trials) an experiment accepts.

@@ -50,7 +50,7 @@ use crate::trace::{DropCause, EventKind, Trace};
 
 pub use payments::MAX_TRIES;
 use payments::{Books, Payments, CLIENT, SERVER};
-pub use show::Reveal;
+pub use show::{RetryPair, Reveal};
 
 /// When the client sends each order, in virtual ms: 1200 ms apart, so every try and reply of
 /// one order is over before the next order starts.
@@ -371,6 +371,11 @@ impl Silence {
         let sim = run(self.seed, &self.plan, true, ids)?;
         first_tries(self.seed, &sim, &self.plan)?;
         Ok(Retries::new(self.seed, ids, &self.plan, sim))
+    }
+
+    /// Both runs with retries, without request ids and with them, shown together.
+    pub fn retries(&self) -> Result<RetryPair> {
+        Ok(RetryPair { without_ids: self.retry(false)?, with_ids: self.retry(true)? })
     }
 }
 

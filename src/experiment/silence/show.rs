@@ -379,4 +379,25 @@ impl Tabular for Retries {
     }
 }
 
-show_tables!(Silence, Reveal, Retries);
+/// The two runs with retries of [`Silence::retries`], without request ids and with them: their
+/// tables and diagrams in one output.
+#[derive(Debug, Clone)]
+pub struct RetryPair {
+    /// Retrying without request ids: a processed order whose reply never came is charged again.
+    pub without_ids: Retries,
+    /// Retrying with request ids: never charged twice, at the price shown.
+    pub with_ids: Retries,
+}
+
+impl Tabular for RetryPair {
+    fn to_html(&self) -> String {
+        self.without_ids.to_html() + &self.with_ids.to_html()
+    }
+    fn tables(&self) -> Vec<Table> {
+        let mut all = self.without_ids.tables();
+        all.extend(self.with_ids.tables());
+        all
+    }
+}
+
+show_tables!(Silence, Reveal, Retries, RetryPair);
