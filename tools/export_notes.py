@@ -341,14 +341,21 @@ def _run_one(path):
     Returns the executed notebook as JSON text."""
     import tempfile
 
-    user = os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "evcxr")
+    before = os.environ.get("XDG_CACHE_HOME")
+    user = os.path.join(before or os.path.expanduser("~/.cache"), "evcxr")
     with tempfile.TemporaryDirectory(prefix="distlab-notes-") as home:
         if os.path.isdir(user):
             link_cache(user, os.path.join(home, "evcxr"))
         os.environ["XDG_CACHE_HOME"] = home
-        nb = nbformat.read(path, as_version=4)
-        execute(nb, os.path.dirname(os.path.abspath(path)))
-        return nbformat.writes(nb)
+        try:
+            nb = nbformat.read(path, as_version=4)
+            execute(nb, os.path.dirname(os.path.abspath(path)))
+            return nbformat.writes(nb)
+        finally:  # a worker runs several notebooks: the next one starts from the user's cache
+            if before is None:
+                del os.environ["XDG_CACHE_HOME"]
+            else:
+                os.environ["XDG_CACHE_HOME"] = before
 
 
 def run_needed(paths, executed):
