@@ -45,7 +45,9 @@ def config_dir(root):
     return os.path.join(root, ".venv", "evcxr")
 
 
-def _write_if_changed(path, text):
+def write_if_changed(path, text):
+    """Writes `text` to `path` unless it already holds exactly that (a file rewritten with the
+    same text would look changed to whatever watches it). Also used by tools/class."""
     try:
         with open(path, encoding="utf-8") as f:
             if f.read() == text:
@@ -71,7 +73,7 @@ def write_config(root):
         "// Added by tools/evcxr_kernel.py: distlab loads while the notebook opens.\n"
         f":dep distlab = {{ path = {toml_string(os.path.realpath(root))} }}\n"
     )
-    _write_if_changed(os.path.join(target, "init.evcxr"), init)
+    write_if_changed(os.path.join(target, "init.evcxr"), init)
     prelude = open(os.path.join(committed, "prelude.rs"), encoding="utf-8").read()
     # evcxr asks rust-analyzer for the type of every `let`; its first such analysis reads
     # distlab and all its dependencies (about 3 s on 2 cores, measured). One `let` here makes it
@@ -81,7 +83,7 @@ def write_config(root):
         "use distlab::prelude::*;\n"
         "let distlab_kernel_ready = true;\n"
     )
-    _write_if_changed(os.path.join(target, "prelude.rs"), prelude)
+    write_if_changed(os.path.join(target, "prelude.rs"), prelude)
     link = os.path.join(target, "tmp", ".cargo", "config.toml")
     want = os.path.join(committed, "cargo-config.toml")
     if not (os.path.islink(link) and os.readlink(link) == want):
@@ -112,7 +114,7 @@ def register(root, kernel_dir, config, tmpdir=None):
         subprocess.run([binary, "--install"], check=True, capture_output=True,
                        env=dict(os.environ, JUPYTER_PATH=data, JUPYTER_DATA_DIR=data))
     os.makedirs(kernel_dir, exist_ok=True)
-    _write_if_changed(os.path.join(kernel_dir, "kernel.json"), json.dumps(spec, indent=2) + "\n")
+    write_if_changed(os.path.join(kernel_dir, "kernel.json"), json.dumps(spec, indent=2) + "\n")
 
 
 def install(root):

@@ -15,6 +15,7 @@ import tomllib
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import evcxr_cache  # noqa: E402 (tools/evcxr_cache.py)
+from evcxr_kernel import write_if_changed as _write_if_changed  # noqa: E402
 
 # JupyterHub lowercases names; these also make safe directory and cgroup names.
 NAME = re.compile(r"[a-z0-9][a-z0-9._-]{0,31}")
@@ -152,17 +153,6 @@ def prepare_home(home, root, seed_cache=None):
         # Hard links into the seed: why a learner's cache is their own, see evcxr_cache.py.
         evcxr_cache.link_cache(seed_cache, cache)
     return copied
-
-
-def _write_if_changed(path, text):
-    try:
-        with open(path, encoding="utf-8") as f:
-            if f.read() == text:
-                return
-    except FileNotFoundError:
-        pass
-    with open(path, "w", encoding="utf-8") as f:
-        f.write(text)
 
 
 # Memory and CPU limits: JupyterHub's local spawners only pass MEM_LIMIT and CPU_LIMIT to the
