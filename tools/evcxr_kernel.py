@@ -139,9 +139,10 @@ def install_class(root, class_dir):
 
 
 def stamp(root):
-    """What a warm cache depends on: distlab's sources (as build.rs hashes them), the kernel's
-    configuration, evcxr's and rustc's versions."""
-    digest = hashlib.sha256()
+    """What a warm cache depends on: the checkout's path (it is part of distlab's key in the
+    cache: another clone with the same sources has builds of its own), distlab's sources (as
+    build.rs hashes them), the kernel's configuration, evcxr's and rustc's versions."""
+    digest = hashlib.sha256(os.path.realpath(root).encode() + b"\0")
     parts = [os.path.join(root, "Cargo.toml"), os.path.join(root, "Cargo.lock")]
     for top in ("src", "data", os.path.join("tools", "evcxr")):
         for d, _, names in os.walk(os.path.join(root, top)):
