@@ -93,7 +93,7 @@ def write_config(root):
     return target
 
 
-def register(root, kernel_dir, config, tmpdir=None):
+def register(kernel_dir, config, tmpdir=None):
     """Writes the kernel spec into `kernel_dir` (evcxr_jupyter's own, with our environment)."""
     binary = shutil.which("evcxr_jupyter") or os.path.expanduser("~/.cargo/bin/evcxr_jupyter")
     if not os.access(binary, os.X_OK):
@@ -120,7 +120,7 @@ def register(root, kernel_dir, config, tmpdir=None):
 def install(root):
     config = write_config(root)
     kernel_dir = os.path.join(root, ".venv", "share", "jupyter", "kernels", KERNEL)
-    register(root, kernel_dir, config, tmpdir=os.path.join(config, "tmp"))
+    register(kernel_dir, config, tmpdir=os.path.join(config, "tmp"))
     return kernel_dir
 
 
@@ -134,7 +134,7 @@ def install_class(root, class_dir):
     optimized build), because each learner's notebooks load distlab from their own folder,
     a different path for each learner and so a build of its own."""
     kernel_dir = os.path.join(class_kernels(class_dir), "kernels", KERNEL)
-    register(root, kernel_dir, os.path.join(root, "tools", "evcxr"))
+    register(kernel_dir, os.path.join(root, "tools", "evcxr"))
     return kernel_dir
 
 
