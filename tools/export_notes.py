@@ -386,12 +386,11 @@ def export(path, out_dir, chromium, executed=False, date=None, printer=None, kee
     date = date or export_date()
     nb = ran if ran is not None else nbformat.read(path, as_version=4)
     started = time.monotonic()
-    if ran is not None or executed:
-        pass
-    elif ran_top_to_bottom(nb):
-        print("    its saved outputs are a complete run (every cell, in order): exported as saved", flush=True)
-    else:
-        execute(nb, os.path.dirname(os.path.abspath(path)))
+    if ran is None and not executed:
+        if ran_top_to_bottom(nb):
+            print("    its saved outputs are a complete run (every cell, in order): exported as saved", flush=True)
+        else:
+            execute(nb, os.path.dirname(os.path.abspath(path)))
     failed = problems(nb)
     merge_streams(nb)
     title = title_of(nb, stem)
