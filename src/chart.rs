@@ -17,13 +17,12 @@ use std::path::Path;
 use plotters::prelude::IntoDrawingArea;
 
 use crate::error::{Error, Result};
-use crate::experiment::{Availability, LossSweep, ReachSweep};
 use crate::stats::RunStats;
-use crate::topology::Topology;
 use crate::trace::Recorded;
 
 pub use diagrams::Stamp;
-pub(crate) use diagrams::{SpaceTime, Timeline, MAX_DRAWN_MESSAGES};
+pub(crate) use diagrams::{SpaceTime, Timeline, MAX_DRAWN_MESSAGES, MAX_DRAWN_NODES};
+pub(crate) use plots::{color, err, font, legend, note, titled, Area, Drawn};
 
 /// The Okabe-Ito palette: distinguishable with the common forms of colour blindness.
 pub const PALETTE: [(u8, u8, u8); 8] = [
@@ -44,15 +43,39 @@ pub const SIZE_RANGE: (u32, u32) = (200, 4000);
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Plot {
     Counts(plots::Counts),
-    Sweep(LossSweep),
-    Reach(ReachSweep),
-    Availability(Availability),
     Histogram(plots::Histogram),
     SpaceTime(SpaceTime),
     /// Two runs on one time axis (a what-if): as they ran, and changed.
     Pair(Box<[SpaceTime; 2]>),
     Timeline(Timeline),
-    Topology(Topology),
+    /// Data from a layer above that draws itself (an experiment's sweep, a topology): charts
+    /// draw what they are given and import no experiment.
+    Drawing(Drawing),
+}
+
+/// Something a layer above the charts knows how to draw with the charts' primitives (the
+/// `pub(crate)` helpers re-exported here: [`titled`], [`legend`], [`note`], [`color`], ...).
+/// The chart keeps it and draws it when shown, like its own plots.
+pub(crate) trait Draw: std::fmt::Debug + Send + Sync {
+    /// Draws onto `root` under `title`.
+    fn draw(&self, root: &Area, title: &str) -> Drawn;
+}
+
+/// A shared [`Draw`]. Two are equal when their data is: the same `Debug` text (each
+/// implementation's data derives `Debug`, and its drawing depends on nothing else).
+#[derive(Debug, Clone)]
+pub(crate) struct Drawing(pub(crate) std::sync::Arc<dyn Draw>);
+
+impl Drawing {
+    pub(crate) fn of(data: impl Draw + 'static) -> Plot {
+        Plot::Drawing(Drawing(std::sync::Arc::new(data)))
+    }
+}
+
+impl PartialEq for Drawing {
+    fn eq(&self, other: &Drawing) -> bool {
+        std::sync::Arc::ptr_eq(&self.0, &other.0) || format!("{:?}", self.0) == format!("{:?}", other.0)
+    }
 }
 
 /// A chart: a title, a size, and the data it draws.
@@ -96,9 +119,6 @@ impl Chart {
                 .into_drawing_area();
             match &self.plot {
                 Plot::Counts(c) => plots::counts(&root, &self.title, c),
-                Plot::Sweep(s) => plots::sweep(&root, &self.title, s),
-                Plot::Reach(r) => plots::reach(&root, &self.title, r),
-                Plot::Availability(a) => plots::availability(&root, &self.title, a),
                 Plot::Histogram(h) => plots::histogram(&root, &self.title, h),
                 Plot::SpaceTime(s) => diagrams::space_time(&root, &self.title, s),
                 Plot::Pair(p) => {
@@ -107,7 +127,7 @@ impl Chart {
                     diagrams::pair(&root, [first, second], p)
                 }
                 Plot::Timeline(t) => diagrams::timeline(&root, &self.title, t),
-                Plot::Topology(t) => diagrams::topology(&root, &self.title, t),
+                Plot::Drawing(d) => d.0.draw(&root, &self.title),
             }
             .and_then(|()| root.present().map_err(|e| e.to_string()))
         };
@@ -172,24 +192,6 @@ pub fn message_counts(stats: &RunStats) -> Chart {
     Chart::new("messages per node", (800, 420), Plot::Counts(plots::Counts::from_stats(stats)))
 }
 
-/// Observed failure rate against configured loss, mean with a min-max band (b).
-pub fn failure_sweep(sweep: &LossSweep) -> Chart {
-    Chart::new(
-        "messages that did not arrive, by configured loss rate",
-        (760, 460),
-        Plot::Sweep(sweep.clone()),
-    )
-}
-
-/// Chance that a broadcast reaches every target: observed against (1-p)^k (b).
-pub fn broadcast_reach(sweep: &ReachSweep) -> Chart {
-    Chart::new(
-        format!("a broadcast to {} nodes reaches all of them", sweep.targets),
-        (760, 460),
-        Plot::Reach(sweep.clone()),
-    )
-}
-
 /// Space-time (Lamport) diagram of a run: one lane per node, an arrow per delivered message,
 /// a cross per dropped one, shaded spans while a node is down, partitions marked (c).
 pub fn space_time(run: &(impl Recorded + ?Sized)) -> Chart {
@@ -234,17 +236,6 @@ pub fn latency_histogram(run: &(impl Recorded + ?Sized)) -> Chart {
         (760, 420),
         Plot::Histogram(plots::Histogram::from_buckets(&run.latency_histogram())),
     )
-}
-
-/// Probability that a request is answered, by architecture: Monte Carlo points over the
-/// analytic curves (f).
-pub fn availability(table: &Availability) -> Chart {
-    Chart::new("requests answered, by architecture", (760, 460), Plot::Availability(table.clone()))
-}
-
-/// The nodes and links of an architecture (g).
-pub fn topology(t: &Topology) -> Chart {
-    Chart::new(t.name.clone(), (620, 520), Plot::Topology(t.clone()))
 }
 
 #[cfg(test)]

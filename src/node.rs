@@ -133,31 +133,11 @@ impl Counters {
     pub fn dropped(&self) -> u64 {
         self.dropped_lost + self.dropped_target_down + self.dropped_sender_down + self.dropped_partitioned
     }
-    /// This node's messages dropped for `cause`.
-    pub fn drops(&self, cause: crate::trace::DropCause) -> u64 {
-        use crate::trace::DropCause;
-        match cause {
-            DropCause::Lost => self.dropped_lost,
-            DropCause::TargetDown => self.dropped_target_down,
-            DropCause::SenderDown => self.dropped_sender_down,
-            DropCause::Partitioned => self.dropped_partitioned,
-        }
-    }
     /// The counters of several nodes added up.
     pub fn sum<'a>(all: impl IntoIterator<Item = &'a Counters>) -> Counters {
         let mut total = Counters::default();
         all.into_iter().for_each(|c| total.add(c));
         total
-    }
-    /// Counts one of this node's messages dropped for `cause`.
-    pub(crate) fn count_drop(&mut self, cause: crate::trace::DropCause) {
-        use crate::trace::DropCause;
-        match cause {
-            DropCause::Lost => self.dropped_lost += 1,
-            DropCause::TargetDown => self.dropped_target_down += 1,
-            DropCause::SenderDown => self.dropped_sender_down += 1,
-            DropCause::Partitioned => self.dropped_partitioned += 1,
-        }
     }
     fn add(&mut self, o: &Counters) {
         self.sent += o.sent;

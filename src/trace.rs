@@ -11,9 +11,66 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use crate::node::{NodeId, Record};
-pub use crate::protocol::kv::Body;
+use crate::node::{Counters, NodeId, Record, Version};
 pub use crate::time::Time;
+
+/// What a message carries, as the trace records it. The built-in key-value protocol
+/// ([`crate::protocol::kv`]) sends exactly these; any other protocol's messages are recorded
+/// as [`Body::Text`], in the words of its `describe`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Body {
+    /// A text message (`send`, `broadcast`, `post`).
+    Text {
+        /// The text.
+        text: String,
+    },
+    /// A write the coordinator asks a replica to apply.
+    Write {
+        /// The write.
+        record: Arc<Record>,
+    },
+    /// A reply: "I got your message".
+    Ack,
+    /// Anti-entropy: "here is what I have; send me anything newer".
+    SyncRequest {
+        /// Key and version of everything the asking node holds.
+        have: Vec<(Arc<str>, Version)>,
+    },
+    /// Anti-entropy answer: the records newer than the asker's.
+    SyncReply {
+        /// The newer records.
+        records: Vec<Arc<Record>>,
+    },
+    /// "What do you hold for this key?" (a consistency check over the network).
+    Read {
+        /// The key.
+        key: Arc<str>,
+    },
+    /// The answer to a read.
+    ReadReply {
+        /// The record, if the node holds the key.
+        record: Option<Arc<Record>>,
+    },
+}
+
+impl Body {
+    /// A short description for logs and charts.
+    pub fn summary(&self) -> String {
+        match self {
+            Body::Text { text } => text.clone(),
+            Body::Write { record } => format!("write {} = {} ({})", record.key, record.value, record.version),
+            Body::Ack => "ack".to_string(),
+            Body::SyncRequest { have } => format!("sync request ({} keys)", have.len()),
+            Body::SyncReply { records } => format!("sync reply ({} newer)", records.len()),
+            Body::Read { key } => format!("read {key}"),
+            Body::ReadReply { record: Some(r) } => {
+                format!("read reply {} = {} ({})", r.key, r.value, r.version)
+            }
+            Body::ReadReply { record: None } => "read reply (no such key)".to_string(),
+        }
+    }
+}
 
 /// A message's number, unique within a run; a duplicate copy keeps its original's number.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -45,6 +102,29 @@ impl DropCause {
             DropCause::TargetDown => "target down",
             DropCause::SenderDown => "sender down",
             DropCause::Partitioned => "partitioned",
+        }
+    }
+}
+
+/// The drop counters are kept per cause; the causes are the trace's vocabulary, so the
+/// mapping lives here and [`Counters`] (a plain record) knows nothing of them.
+impl Counters {
+    /// This node's messages dropped for `cause`.
+    pub fn drops(&self, cause: DropCause) -> u64 {
+        match cause {
+            DropCause::Lost => self.dropped_lost,
+            DropCause::TargetDown => self.dropped_target_down,
+            DropCause::SenderDown => self.dropped_sender_down,
+            DropCause::Partitioned => self.dropped_partitioned,
+        }
+    }
+    /// Counts one of this node's messages dropped for `cause`.
+    pub(crate) fn count_drop(&mut self, cause: DropCause) {
+        match cause {
+            DropCause::Lost => self.dropped_lost += 1,
+            DropCause::TargetDown => self.dropped_target_down += 1,
+            DropCause::SenderDown => self.dropped_sender_down += 1,
+            DropCause::Partitioned => self.dropped_partitioned += 1,
         }
     }
 }

@@ -15,48 +15,14 @@ use std::fmt;
 use crate::chart::{Chart, Plot, SpaceTime};
 use crate::config::Latency;
 use crate::error::{Error, Result};
-use crate::node::{NodeId, NodeRef};
+use crate::node::NodeRef;
 use crate::sim::cluster::Cluster;
+pub use crate::sim::fork::Fork;
+use crate::sim::fork::{Armed, ForkEffect as Effect, Mode};
 use crate::stats::RunStats;
 use crate::table::{Table, Tabular};
 use crate::time::Time;
 use crate::trace::{DropCause, MsgId, Recorded};
-
-/// Where a fork branches off.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Fork {
-    /// Before anything at or after this virtual time.
-    At(Time),
-    /// Just before the step or verb that recorded event number `n` of the trace.
-    BeforeEvent(usize),
-}
-
-impl Fork {
-    /// Before anything at or after `ms` virtual milliseconds.
-    pub fn at_ms(ms: f64) -> Result<Fork> {
-        if !(0.0..=crate::sim::MAX_RUN_MS).contains(&ms) {
-            return Err(Error::argument(
-                "ms",
-                ms,
-                format!("a time in ms from 0 to {:e}", crate::sim::MAX_RUN_MS),
-            ));
-        }
-        Ok(Fork::At(Time::from_ms(ms)))
-    }
-    /// Just before event number `n` (the numbers of `causality::table` and the narration).
-    pub fn before_event(n: usize) -> Fork {
-        Fork::BeforeEvent(n)
-    }
-}
-
-impl fmt::Display for Fork {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Fork::At(t) => write!(f, "at {t}"),
-            Fork::BeforeEvent(n) => write!(f, "before event #{n}"),
-        }
-    }
-}
 
 /// The one thing a fork changes.
 #[derive(Debug, Clone, PartialEq)]
@@ -107,74 +73,6 @@ impl fmt::Display for Change {
             Change::Latency(l) => write!(f, "latency becomes {l}"),
             Change::Drop(m) => write!(f, "message {} is lost", m.0),
             Change::Deliver(m) => write!(f, "message {} arrives", m.0),
-        }
-    }
-}
-
-/// What the runtime does at the fork point (a [`Change`] with its node resolved).
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub(crate) enum Effect {
-    Nothing,
-    Crash(NodeId),
-    Recover(NodeId),
-    Loss(f64),
-    Latency(Latency),
-}
-
-/// Whether a boundary is the fork point.
-pub(crate) enum Due {
-    /// Act now, with the clock moved on to the point's time if it has one.
-    Now(Effect, Option<Time>),
-    Not,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-enum Mode {
-    /// First replay: find the boundary the point falls on.
-    Probe { point: Fork, found: Option<u64> },
-    /// Second replay: act at boundary `at`.
-    Apply { at: u64, not_before: Option<Time>, effect: Effect, message: Option<(MsgId, bool)>, applied: bool },
-}
-
-/// A fork armed in a running simulation.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) struct Armed {
-    mode: Mode,
-    boundary: u64,
-    /// When the change was made.
-    pub(crate) applied_at: Option<Time>,
-}
-
-impl Armed {
-    /// Called at every boundary; says when to act.
-    pub(crate) fn pass(&mut self, next: Option<Time>, events: usize) -> Due {
-        let k = self.boundary;
-        self.boundary += 1;
-        match &mut self.mode {
-            Mode::Probe { point: Fork::At(t), found } => {
-                if found.is_none() && next.is_some_and(|n| n >= *t) {
-                    *found = Some(k);
-                }
-                Due::Not
-            }
-            Mode::Probe { point: Fork::BeforeEvent(n), found } => {
-                if events <= *n {
-                    *found = Some(k);
-                }
-                Due::Not
-            }
-            Mode::Apply { at, effect, applied, not_before, .. } if !*applied && k == *at => {
-                *applied = true;
-                Due::Now(*effect, *not_before)
-            }
-            Mode::Apply { .. } => Due::Not,
-        }
-    }
-    /// Whether a copy of message `id` is lost, given what its sender's generator drew.
-    pub(crate) fn lost(&self, id: MsgId, drawn: bool) -> bool {
-        match &self.mode {
-            Mode::Apply { message: Some((m, lost)), applied: true, .. } if *m == id => *lost,
-            _ => drawn,
         }
     }
 }
@@ -293,7 +191,7 @@ impl Cluster {
 
     fn replay(&self, mode: Mode) -> Result<(Replayed, Vec<String>, Option<u64>)> {
         let mut c = Cluster::new(self.config().clone());
-        c.sim.fork = Some(Box::new(Armed { mode, boundary: 0, applied_at: None }));
+        c.sim.fork = Some(Box::new(Armed::new(mode)));
         let outcomes = self
             .calls
             .iter()
@@ -301,10 +199,7 @@ impl Cluster {
             .collect();
         let armed = c.sim.fork.take();
         let applied_at = armed.as_ref().and_then(|f| f.applied_at);
-        let found = armed.and_then(|f| match f.mode {
-            Mode::Probe { found, .. } => found,
-            Mode::Apply { .. } => None,
-        });
+        let found = armed.and_then(|f| f.found());
         Ok((Replayed { cluster: c, applied_at }, outcomes, found))
     }
 }

@@ -8,7 +8,6 @@ use std::collections::BTreeMap;
 use plotters::prelude::*;
 
 use super::plots::{color, err, font, note, titled, Area, Drawn};
-use crate::topology::{Role, Topology};
 use crate::trace::{Body, DropCause, EventKind, Recorded, Trace};
 
 /// Messages a space-time diagram draws; a longer run is cut, and the chart says so.
@@ -372,65 +371,4 @@ pub(crate) fn timeline(root: &Area, title: &str, t: &Timeline) -> Drawn {
     let mut text = vec!["green: up, vermillion: down".to_string()];
     text.extend(t.notes.iter().cloned());
     note(root, &text.join("; "))
-}
-
-pub(crate) fn topology(root: &Area, title: &str, t: &Topology) -> Drawn {
-    let area = titled(root, title)?;
-    let (w, h) = area.dim_in_pixel();
-    let shown = t.nodes.len().min(MAX_DRAWN_NODES);
-    let (cx, cy) = (w as f64 / 2.0, h as f64 / 2.0 + 8.0);
-    let outer = (w.min(h) as f64 / 2.0 - 60.0).max(20.0);
-    let servers: Vec<usize> = (0..shown).filter(|&i| t.nodes[i].role == Role::Server).collect();
-    let others: Vec<usize> = (0..shown).filter(|&i| t.nodes[i].role != Role::Server).collect();
-    let mut pos = vec![(0i32, 0i32); shown];
-    let ring = |ids: &[usize], r: f64, phase: f64, pos: &mut Vec<(i32, i32)>| {
-        for (k, &i) in ids.iter().enumerate() {
-            let a = phase + std::f64::consts::TAU * k as f64 / ids.len() as f64;
-            pos[i] = ((cx + r * a.cos()).round() as i32, (cy + r * a.sin()).round() as i32);
-        }
-    };
-    if others.is_empty() || servers.is_empty() {
-        ring(&(0..shown).collect::<Vec<_>>(), outer, -std::f64::consts::FRAC_PI_2, &mut pos);
-    } else {
-        let inner = if servers.len() == 1 { 0.0 } else { outer * 0.38 };
-        ring(&servers, inner, 0.0, &mut pos);
-        // Half a step off the vertical, so no client sits on the line through the servers.
-        let phase = -std::f64::consts::FRAC_PI_2 + std::f64::consts::PI / others.len() as f64;
-        ring(&others, outer, phase, &mut pos);
-    }
-    for &(a, b) in &t.links {
-        if a < shown && b < shown {
-            area.draw(&PathElement::new(vec![pos[a], pos[b]], RGBColor(120, 120, 120).stroke_width(2)))
-                .map_err(err)?;
-        }
-    }
-    let role_color = |r: Role| match r {
-        Role::Client => color(0),
-        Role::Server => color(1),
-        Role::Peer => color(2),
-    };
-    for (i, n) in t.nodes.iter().take(shown).enumerate() {
-        let (x, y) = pos[i];
-        area.draw(&Circle::new((x, y), 16, role_color(n.role).filled())).map_err(err)?;
-        area.draw(&Circle::new((x, y), 16, BLACK.stroke_width(1))).map_err(err)?;
-        let label = if n.name.chars().count() > 28 {
-            format!("{}...", n.name.chars().take(26).collect::<String>())
-        } else {
-            n.name.clone()
-        };
-        let dx = (label.chars().count() as i32 * 7) / 2;
-        area.draw(&Text::new(label, (x - dx, y + 19), font(13))).map_err(err)?;
-    }
-    let present =
-        [Role::Client, Role::Server, Role::Peer].into_iter().filter(|r| t.nodes.iter().any(|n| n.role == *r));
-    for (k, role) in present.enumerate() {
-        let y = 14 + 20 * k as i32;
-        area.draw(&Circle::new((16, y), 7, role_color(role).filled())).map_err(err)?;
-        area.draw(&Text::new(role.label(), (28, y - 7), font(13))).map_err(err)?;
-    }
-    let mut text = format!("{} nodes, {} links", t.nodes.len(), t.links.len());
-    if shown < t.nodes.len() {
-        text += &format!("; showing the first {shown} nodes");
-    }
-    note(root, &text)
 }

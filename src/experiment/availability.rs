@@ -5,10 +5,10 @@ use rand_xoshiro::Xoshiro256PlusPlus;
 use serde::Serialize;
 
 use super::{check_rates, check_runs};
-use crate::chart::{self, Chart};
-use crate::cluster::Cluster;
+use crate::chart::{Chart, Drawing};
 use crate::config::{Config, Latency};
 use crate::error::{Error, Result};
+use crate::sim::cluster::Cluster;
 use crate::table::{show_tables, Table, Tabular};
 
 /// An architecture whose availability is measured.
@@ -198,7 +198,7 @@ impl Availability {
 
     /// The availability chart.
     pub fn chart(&self) -> Chart {
-        chart::availability(self)
+        Chart::new("requests answered, by architecture", (760, 460), Drawing::of(self.clone()))
     }
 }
 

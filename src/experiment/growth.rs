@@ -2,9 +2,9 @@
 
 use serde::Serialize;
 
-use crate::cluster::Cluster;
 use crate::config::Config;
 use crate::error::{Error, Result};
+use crate::sim::cluster::Cluster;
 use crate::table::{show_tables, Table, Tabular};
 
 /// Largest cluster [`growth`] builds.

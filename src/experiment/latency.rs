@@ -3,9 +3,9 @@
 use serde::Serialize;
 
 use super::{check_rates, check_runs};
-use crate::cluster::Cluster;
 use crate::config::Config;
 use crate::error::Result;
+use crate::sim::cluster::Cluster;
 use crate::table::{show_tables, Table, Tabular};
 
 /// The answers [`LossLatency::arrival_trend`] picks from: how the messages that arrive

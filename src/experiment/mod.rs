@@ -17,14 +17,15 @@ use rand::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
 use serde::Serialize;
 
-use crate::chart::{self, Chart};
-use crate::cluster::Cluster;
+use crate::chart::{self, Chart, Drawing};
 use crate::config::{Config, ConfigBuilder};
 use crate::error::{Error, Result};
+use crate::sim::cluster::Cluster;
 use crate::stats::RunStats;
 use crate::table::{show_tables, Table, Tabular};
 
 mod availability;
+mod charts;
 mod growth;
 mod latency;
 mod policies;
@@ -249,7 +250,11 @@ pub fn loss_sweep(config: &Config, rates: &[f64], seeds: u64, messages: u64) -> 
 impl LossSweep {
     /// The failure-rate chart of this sweep.
     pub fn chart(&self) -> Chart {
-        chart::failure_sweep(self)
+        Chart::new(
+            "messages that did not arrive, by configured loss rate",
+            (760, 460),
+            Drawing::of(self.clone()),
+        )
     }
 }
 
@@ -310,7 +315,11 @@ pub fn broadcast_reach(config: &Config, rates: &[f64], trials: u64) -> Result<Re
 impl ReachSweep {
     /// The chart of this sweep.
     pub fn chart(&self) -> Chart {
-        chart::broadcast_reach(self)
+        Chart::new(
+            format!("a broadcast to {} nodes reaches all of them", self.targets),
+            (760, 460),
+            Drawing::of(self.clone()),
+        )
     }
 }
 

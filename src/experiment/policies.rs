@@ -2,10 +2,10 @@
 
 use serde::Serialize;
 
-use crate::cluster::Cluster;
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::report::SenderView;
+use crate::sim::cluster::Cluster;
 use crate::table::{show_tables, Table, Tabular};
 use crate::trace::{EventKind, Time};
 

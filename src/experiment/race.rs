@@ -2,10 +2,10 @@
 
 use serde::Serialize;
 
-use crate::cluster::Cluster;
 use crate::error::{Error, Result};
 use crate::node::Version;
 use crate::report::{OpReport, Verb};
+use crate::sim::cluster::Cluster;
 use crate::table::{show_tables, Table, Tabular};
 
 /// One of the writes [`survivor`] judges.

@@ -10,10 +10,10 @@ use rand_xoshiro::Xoshiro256PlusPlus;
 use serde::Serialize;
 
 use super::check_runs;
-use crate::cluster::Cluster;
 use crate::config::{Config, Latency};
 use crate::error::{Error, Result};
 use crate::predict::short;
+use crate::sim::cluster::Cluster;
 use crate::table::{emit_html, Table};
 
 /// The outcome of [`series`].

@@ -1,8 +1,8 @@
 //! A steady workload: one message per virtual millisecond, for timing and replay checks.
 
-use crate::cluster::Cluster;
 use crate::config::Config;
 use crate::error::{Error, Result};
+use crate::sim::cluster::Cluster;
 use crate::stats::RunStats;
 
 /// Sends `messages` one-way messages, one per virtual millisecond, from node `i % n` to node

@@ -11,67 +11,12 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use serde::{Deserialize, Serialize};
-
 use crate::node::{NodeId, Record, Version};
 use crate::protocol::{Context, Out, Protocol};
 use crate::report::Verb;
-
-/// What a message of the built-in protocol carries.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-pub enum Body {
-    /// A text message (`send`, `broadcast`, `post`).
-    Text {
-        /// The text.
-        text: String,
-    },
-    /// A write the coordinator asks a replica to apply.
-    Write {
-        /// The write.
-        record: Arc<Record>,
-    },
-    /// A reply: "I got your message".
-    Ack,
-    /// Anti-entropy: "here is what I have; send me anything newer".
-    SyncRequest {
-        /// Key and version of everything the asking node holds.
-        have: Vec<(Arc<str>, Version)>,
-    },
-    /// Anti-entropy answer: the records newer than the asker's.
-    SyncReply {
-        /// The newer records.
-        records: Vec<Arc<Record>>,
-    },
-    /// "What do you hold for this key?" (a consistency check over the network).
-    Read {
-        /// The key.
-        key: Arc<str>,
-    },
-    /// The answer to a read.
-    ReadReply {
-        /// The record, if the node holds the key.
-        record: Option<Arc<Record>>,
-    },
-}
-
-impl Body {
-    /// A short description for logs and charts.
-    pub fn summary(&self) -> String {
-        match self {
-            Body::Text { text } => text.clone(),
-            Body::Write { record } => format!("write {} = {} ({})", record.key, record.value, record.version),
-            Body::Ack => "ack".to_string(),
-            Body::SyncRequest { have } => format!("sync request ({} keys)", have.len()),
-            Body::SyncReply { records } => format!("sync reply ({} newer)", records.len()),
-            Body::Read { key } => format!("read {key}"),
-            Body::ReadReply { record: Some(r) } => {
-                format!("read reply {} = {} ({})", r.key, r.value, r.version)
-            }
-            Body::ReadReply { record: None } => "read reply (no such key)".to_string(),
-        }
-    }
-}
+/// The built-in protocol's messages are the trace's message bodies: the trace owns that
+/// vocabulary, so a message shows in logs and charts exactly as it travelled.
+pub use crate::trace::Body;
 
 /// One node's store: the newest record of each key.
 #[derive(Debug, Clone, Default, PartialEq)]

@@ -6,7 +6,7 @@
 
 pub(crate) mod calls;
 pub(crate) mod cluster;
-mod fork;
+pub(crate) mod fork;
 mod verbs;
 
 use std::sync::Arc;
@@ -19,10 +19,10 @@ use crate::ops::{Action, Book, Cause, OpTag};
 use crate::protocol::{Context, Effect, Out, Protocol};
 use crate::queue::EventQueue;
 use crate::report::{Fate, OpReport, Verb};
+use crate::sim::fork::Armed;
 use crate::stats::{LatencyHistogram, NodeStatus, RunStats, SystemStatus};
 use crate::time::Time;
 use crate::trace::{DropCause, Event, EventKind, MsgId, Trace};
-use crate::whatif::Armed;
 
 /// The furthest the clock can be run, in virtual ms (about 31 years): far enough for any
 /// lesson, and far from the end of the microsecond counter.
@@ -88,7 +88,7 @@ pub struct Sim<P: Protocol> {
     timeout: Time,
     /// Reused by every handler call, so delivering a message allocates nothing.
     scratch: Out<P::Msg>,
-    /// A what-if fork's change, armed; None in every ordinary run (see [`crate::whatif`]).
+    /// A what-if fork's change, armed; None in every ordinary run (see [`fork`]).
     pub(crate) fork: Option<Box<Armed>>,
 }
 

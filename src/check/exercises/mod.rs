@@ -70,12 +70,12 @@ pub fn majority_register<P: Protocol<Request = ClientOp>>(protocol: P) -> Checke
 /// 0.5 s optimized). This function is compiled with distlab, optimized, so a cell that checks a
 /// reference solution pays only the run. A learner's own protocol, defined in a cell, still
 /// compiles the checker in the cell: that is the price of a type the library cannot know.
-pub fn check_reference(exercise: char, seeds: u64) -> crate::Result<super::CheckReport> {
+pub fn check_reference(exercise: char, seeds: u64) -> crate::error::Result<super::CheckReport> {
     match exercise {
         'a' => reliable_delivery(solutions::Reliable).seeds(seeds).check(),
         'b' => broadcast(solutions::Gossip).seeds(seeds).check(),
         'c' => majority_register(solutions::Majority).seeds(seeds).check(),
-        other => Err(crate::Error::InvalidArgument {
+        other => Err(crate::error::Error::InvalidArgument {
             name: "exercise",
             value: format!("{other:?}"),
             allowed: "'a', 'b' or 'c'".into(),
