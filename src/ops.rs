@@ -18,6 +18,7 @@ use crate::node::{NodeId, Record, Version};
 use crate::protocol::Effect;
 use crate::report::{Fate, OpReport, SenderView, TargetReport, Verb};
 use crate::time::Time;
+use crate::trace::Note;
 
 /// Which operation a message belongs to, which target it is for, and whether it is the
 /// request or the reply.
@@ -67,6 +68,8 @@ pub(crate) enum Action<M> {
     Send { to: NodeId, msg: Arc<M>, tag: Option<OpTag> },
     /// Call the handler's timer `id` after `after`, on behalf of operation `op`.
     Timer { after: Time, id: u64, op: Option<u32> },
+    /// Forget the node's pending timers with `id`.
+    CancelTimer { id: u64 },
     /// Record that the node stored `record`.
     Stored { record: Arc<Record> },
     /// Wake whoever waits for the operation (it was finished early).
@@ -86,7 +89,7 @@ struct Target<M> {
 }
 
 #[derive(Debug, Clone)]
-struct Op<M> {
+struct Op<M, O> {
     verb: Verb,
     origin: NodeId,
     what: String,
@@ -98,22 +101,22 @@ struct Op<M> {
     updated: Vec<Arc<Record>>,
     version: Option<Version>,
     /// When a handler finished the operation, and the value it returned.
-    response: Option<(Time, Option<u64>)>,
+    response: Option<(Time, Option<O>)>,
 }
 
 /// Every operation of a run and what became of its messages.
 #[derive(Debug, Clone)]
-pub(crate) struct Book<M> {
-    ops: Vec<Op<M>>,
+pub(crate) struct Book<M, O = u64> {
+    ops: Vec<Op<M, O>>,
 }
 
-impl<M> Default for Book<M> {
+impl<M, O> Default for Book<M, O> {
     fn default() -> Self {
         Book { ops: Vec::new() }
     }
 }
 
-impl<M> Book<M> {
+impl<M, O: Clone> Book<M, O> {
     /// Records what effect means for the operations and says what the runtime must do: a send
     /// becomes a request of the handler's operation (a new target) and a reply carries its
     /// request's tag back. `up` says whether a send's target is up (ignored otherwise);
@@ -122,7 +125,7 @@ impl<M> Book<M> {
         &mut self,
         node: NodeId,
         cause: Cause,
-        effect: Effect<M>,
+        effect: Effect<M, O>,
         up: bool,
         nodes: usize,
         now: Time,
@@ -146,18 +149,19 @@ impl<M> Book<M> {
                 Some(Action::Send { to: from, msg, tag })
             }
             Effect::Timer { after, id } => Some(Action::Timer { after, id, op: cause.op() }),
-            Effect::Stored { record } => {
+            Effect::CancelTimer { id } => Some(Action::CancelTimer { id }),
+            Effect::Note { note: Note::Stored(record) } => {
                 if let Some(op) = cause.op() {
                     let from_reply = matches!(cause, Cause::Message { tag: Some(t), .. } if t.reply);
                     self.stored(op, node, &record, from_reply);
                 }
                 Some(Action::Stored { record })
             }
-            Effect::Finish { value } => {
+            Effect::Finish { output } => {
                 let op = cause.op()?;
                 self.finish(op, now);
                 if let Some(o) = self.ops.get_mut(op as usize) {
-                    o.response.get_or_insert((now, value));
+                    o.response.get_or_insert((now, output));
                 }
                 Some(Action::Finished)
             }
@@ -323,8 +327,8 @@ impl<M> Book<M> {
     }
 
     /// When a handler finished the operation and what it returned (None: it never did).
-    pub(crate) fn response(&self, op: u32) -> Option<(Time, Option<u64>)> {
-        self.ops.get(op as usize)?.response
+    pub(crate) fn response(&self, op: u32) -> Option<(Time, Option<O>)> {
+        self.ops.get(op as usize)?.response.clone()
     }
 
     /// Each target and its first answer (None: no answer).

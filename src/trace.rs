@@ -72,6 +72,15 @@ impl Body {
     }
 }
 
+/// What a handler may ask the trace to record about its own node, beside the messages the
+/// runtime records by itself ([`crate::protocol::Out::note`]).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Note {
+    /// The node stored a newer version of a key (the trace's [`EventKind::Stored`]; a sync's
+    /// report lists the records it brought in).
+    Stored(Arc<Record>),
+}
+
 /// A message's number, unique within a run; a duplicate copy keeps its original's number.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct MsgId(pub u64);

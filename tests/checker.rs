@@ -17,6 +17,7 @@ impl Protocol for NoRetry {
     type State = Vec<u64>;
     type Msg = (bool, u64);
     type Request = ClientOp;
+    type Output = u64;
     fn on_request(&self, _: &Context, _: &mut Vec<u64>, r: &ClientOp, out: &mut Out<(bool, u64)>) {
         if let ClientOp::Send { to, value } = *r {
             out.send(to, (false, value));
@@ -54,6 +55,7 @@ impl Protocol for CountsDuplicates {
     type State = solutions::ReliableState;
     type Msg = solutions::Data;
     type Request = ClientOp;
+    type Output = u64;
     fn on_request(&self, c: &Context, s: &mut Self::State, r: &ClientOp, out: &mut Out<Self::Msg>) {
         solutions::Reliable.on_request(c, s, r, out)
     }
@@ -116,6 +118,7 @@ impl Protocol for AckBeforeStore {
     type State = solutions::RegisterState;
     type Msg = solutions::RegisterMsg;
     type Request = ClientOp;
+    type Output = u64;
     fn on_request(&self, c: &Context, s: &mut Self::State, r: &ClientOp, out: &mut Out<Self::Msg>) {
         solutions::Majority.on_request(c, s, r, out);
         if let ClientOp::Write { value } = *r {
@@ -137,6 +140,7 @@ impl Protocol for OneReplicaReads {
     type State = solutions::RegisterState;
     type Msg = solutions::RegisterMsg;
     type Request = ClientOp;
+    type Output = u64;
     fn on_request(&self, c: &Context, s: &mut Self::State, r: &ClientOp, out: &mut Out<Self::Msg>) {
         match r {
             ClientOp::Read => out.respond(s.value),
@@ -176,7 +180,11 @@ fn check_reference_is_the_generic_check_and_refuses_an_unknown_exercise() {
 /// The checker catches `checker`'s protocol breaking `property` with a seed; the shrunk
 /// failure replays as the run the report shows, and still breaks the property: shrinking
 /// never returns a schedule that passes.
-fn caught<P: Protocol<Request = ClientOp>>(checker: Checker<P>, property: Property<P>, protocol: P) {
+fn caught<P: Protocol<Request = ClientOp, Output = u64>>(
+    checker: Checker<P>,
+    property: Property<P>,
+    protocol: P,
+) {
     let checker = checker.seeds(50);
     let report = checker.check().unwrap();
     let f = report.first_failure.as_ref().unwrap_or_else(|| panic!("not caught: {report}"));

@@ -92,7 +92,7 @@ const CALL_SPACING_US: u64 = 20_000;
 /// Runs a protocol over many seeds and fault schedules and checks properties (see the module
 /// docs). Build one with [`Checker::new`] and its setters; [`Checker::check`] runs it.
 #[derive(Debug, Clone)]
-pub struct Checker<P: Protocol<Request = ClientOp>> {
+pub struct Checker<P: Protocol<Request = ClientOp, Output = u64>> {
     name: String,
     protocol: P,
     config: Config,
@@ -104,7 +104,7 @@ pub struct Checker<P: Protocol<Request = ClientOp>> {
     properties: Vec<Property<P>>,
 }
 
-impl<P: Protocol<Request = ClientOp>> Checker<P> {
+impl<P: Protocol<Request = ClientOp, Output = u64>> Checker<P> {
     /// A checker of `protocol`: 5 nodes, loss 0.1, 200 seeds from 1, 100 broadcasts, no
     /// crashes or partitions, no properties yet.
     pub fn new(protocol: P) -> Self {

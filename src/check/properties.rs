@@ -69,13 +69,13 @@ impl<P: Protocol> Clone for Property<P> {
     }
 }
 
-impl<P: Protocol> fmt::Debug for Property<P> {
+impl<P: Protocol<Output = u64>> fmt::Debug for Property<P> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.name())
     }
 }
 
-impl<P: Protocol> Property<P> {
+impl<P: Protocol<Output = u64>> Property<P> {
     /// Its name in reports.
     pub fn name(&self) -> String {
         match self {

@@ -17,6 +17,7 @@ use crate::report::Verb;
 /// The built-in protocol's messages are the trace's message bodies: the trace owns that
 /// vocabulary, so a message shows in logs and charts exactly as it travelled.
 pub use crate::trace::Body;
+use crate::trace::Note;
 
 /// One node's store: the newest record of each key.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -118,9 +119,10 @@ impl Protocol for KvStore {
     type State = Replica;
     type Msg = Body;
     type Request = Request;
+    type Output = ();
 
-    fn on_request(&self, node: &Context, state: &mut Replica, request: &Request, out: &mut Out<Body>) {
-        let to_peers = |out: &mut Out<Body>, body: Body| {
+    fn on_request(&self, node: &Context, state: &mut Replica, request: &Request, out: &mut Out<Body, ()>) {
+        let to_peers = |out: &mut Out<Body, ()>, body: Body| {
             let body = Arc::new(body);
             node.peers().for_each(|p| out.send(p, body.clone()));
         };
@@ -135,7 +137,7 @@ impl Protocol for KvStore {
                     version: Version { counter, writer: node.me },
                 });
                 if state.apply(&record) {
-                    out.stored(record.clone());
+                    out.note(Note::Stored(record.clone()));
                 }
                 to_peers(out, Body::Write { record });
             }
@@ -153,7 +155,7 @@ impl Protocol for KvStore {
         state: &mut Replica,
         _from: NodeId,
         msg: &Body,
-        out: &mut Out<Body>,
+        out: &mut Out<Body, ()>,
     ) {
         match msg {
             Body::Text { .. } => {
@@ -163,7 +165,7 @@ impl Protocol for KvStore {
             }
             Body::Write { record } => {
                 if state.apply(record) {
-                    out.stored(record.clone());
+                    out.note(Note::Stored(record.clone()));
                 }
                 out.reply(Body::Ack);
             }
@@ -171,7 +173,7 @@ impl Protocol for KvStore {
             Body::SyncReply { records } => {
                 for r in records {
                     if state.apply(r) {
-                        out.stored(r.clone());
+                        out.note(Note::Stored(r.clone()));
                     }
                 }
             }

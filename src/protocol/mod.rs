@@ -2,7 +2,7 @@
 //!
 //! A protocol is per-node state and handlers. Handlers do no I/O: they read and change the
 //! node's state and write what they want done into an [`Out`] buffer (send to a peer, reply,
-//! set a timer, say what they stored, finish the operation). A runtime carries the effects
+//! set or cancel a timer, note something for the trace, finish the operation). A runtime carries the effects
 //! out. The simulated [`Cluster`](crate::Cluster) (virtual time) and
 //! [`RealCluster`](crate::udp::RealCluster) (UDP sockets) run the same handlers, so a protocol
 //! is written once and behaves the same on both; only timing differs. This is stateright's
@@ -26,9 +26,9 @@ use std::sync::Arc;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use crate::node::{NodeId, Record};
+use crate::node::NodeId;
 use crate::time::Time;
-use crate::trace::Body;
+use crate::trace::{Body, Note};
 
 /// A node's behaviour: its state, its messages and its handlers.
 pub trait Protocol: Clone + fmt::Debug + Send + Sync + 'static {
@@ -38,6 +38,10 @@ pub trait Protocol: Clone + fmt::Debug + Send + Sync + 'static {
     type Msg: Clone + fmt::Debug + Serialize + DeserializeOwned + Send + Sync + 'static;
     /// What a verb asks the node that starts an operation to do.
     type Request: Clone + fmt::Debug + Send + 'static;
+    /// What a finished operation returns to its client ([`Out::respond`]), and what
+    /// [`held`](Self::held) lists: `u64` for the checker's workloads ([`crate::check`]), `()`
+    /// for a protocol whose operations only finish. The runtime never looks inside it.
+    type Output: Clone + fmt::Debug + PartialEq + Send + Sync + 'static;
 
     /// A verb started an operation at this node.
     fn on_request(
@@ -45,7 +49,7 @@ pub trait Protocol: Clone + fmt::Debug + Send + Sync + 'static {
         node: &Context,
         state: &mut Self::State,
         request: &Self::Request,
-        out: &mut Out<Self::Msg>,
+        out: &mut Out<Self::Msg, Self::Output>,
     );
     /// A message from `from` arrived.
     fn on_message(
@@ -54,10 +58,19 @@ pub trait Protocol: Clone + fmt::Debug + Send + Sync + 'static {
         state: &mut Self::State,
         from: NodeId,
         msg: &Self::Msg,
-        out: &mut Out<Self::Msg>,
+        out: &mut Out<Self::Msg, Self::Output>,
     );
-    /// A timer set with [`Out::set_timer`] went off. A crash cancels the node's timers.
-    fn on_timer(&self, _node: &Context, _state: &mut Self::State, _timer: u64, _out: &mut Out<Self::Msg>) {}
+    /// A timer set with [`Out::set_timer`] went off (and was not cancelled with
+    /// [`Out::cancel_timer`]). A crash cancels the node's timers: none set before a crash fires
+    /// after it, so a recovered node sets again whatever it still needs.
+    fn on_timer(
+        &self,
+        _node: &Context,
+        _state: &mut Self::State,
+        _timer: u64,
+        _out: &mut Out<Self::Msg, Self::Output>,
+    ) {
+    }
     /// The node crashed. By default a volatile node (`durable(false)`) forgets its state.
     fn on_crash(&self, node: &Context, state: &mut Self::State) {
         if !node.durable {
@@ -65,12 +78,13 @@ pub trait Protocol: Clone + fmt::Debug + Send + Sync + 'static {
         }
     }
     /// The node came back.
-    fn on_recover(&self, _node: &Context, _state: &mut Self::State, _out: &mut Out<Self::Msg>) {}
+    fn on_recover(&self, _node: &Context, _state: &mut Self::State, _out: &mut Out<Self::Msg, Self::Output>) {
+    }
     /// A message in a few words, for the narration and the charts.
     fn describe(&self, msg: &Self::Msg) -> String;
     /// The values this node holds, for the checker's properties ([`crate::check`]): the
     /// messages a node applied, the broadcasts it has, its register. None by default.
-    fn held(&self, _state: &Self::State) -> Vec<u64> {
+    fn held(&self, _state: &Self::State) -> Vec<Self::Output> {
         Vec::new()
     }
     /// The message as the trace records it. The default records [`describe`](Self::describe)
@@ -103,9 +117,10 @@ impl Context {
     }
 }
 
-/// One thing a handler asks the runtime to do.
+/// One thing a handler asks the runtime to do. `O` is the protocol's
+/// [`Output`](Protocol::Output).
 #[derive(Debug, Clone, PartialEq)]
-pub enum Effect<M> {
+pub enum Effect<M, O = u64> {
     /// Send `msg` to `to`.
     Send {
         /// The receiver.
@@ -125,32 +140,41 @@ pub enum Effect<M> {
         /// Handed back to the handler.
         id: u64,
     },
-    /// The node stored a newer record (traced; a sync's report lists what it brought in).
-    Stored {
-        /// The record.
-        record: Arc<Record>,
+    /// Forget the timers with `id` this node set and that have not fired yet.
+    CancelTimer {
+        /// The id given to [`Out::set_timer`].
+        id: u64,
+    },
+    /// Something for the trace to record at this node, in the trace's own vocabulary
+    /// ([`Note`]): the built-in store notes each newer record it stores.
+    Note {
+        /// What to record.
+        note: Note,
     },
     /// The operation is done: stop waiting for the targets that have not answered, and
-    /// answer the client, with a value for a read.
+    /// answer the client, with what it returns, if anything.
     Finish {
         /// What the operation returns (a read's value), if anything.
-        value: Option<u64>,
+        output: Option<O>,
     },
 }
 
 /// The buffer handlers write their effects into.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Out<M> {
-    pub(crate) effects: Vec<Effect<M>>,
+///
+/// `O` is the protocol's [`Output`](Protocol::Output); it defaults to `u64`, the checker's,
+/// so a handler of a checked protocol may write `out: &mut Out<Self::Msg>`.
+pub struct Out<M, O = u64> {
+    pub(crate) effects: Vec<Effect<M, O>>,
 }
 
-impl<M> Default for Out<M> {
+impl<M, O> Default for Out<M, O> {
     fn default() -> Self {
         Out { effects: Vec::new() }
     }
 }
 
-impl<M> Out<M> {
+impl<M, O> Out<M, O> {
     /// Sends `msg` to `to`.
     pub fn send(&mut self, to: NodeId, msg: impl Into<Arc<M>>) {
         self.effects.push(Effect::Send { to, msg: msg.into() });
@@ -163,21 +187,26 @@ impl<M> Out<M> {
     pub fn set_timer(&mut self, after_ms: f64, id: u64) {
         self.effects.push(Effect::Timer { after: Time::from_ms(after_ms), id });
     }
-    /// Says the node stored a newer record.
-    pub fn stored(&mut self, record: Arc<Record>) {
-        self.effects.push(Effect::Stored { record });
+    /// Cancels every timer with `id` this node set that has not fired yet (stateright's
+    /// `cancel_timer`). Cancelling a timer that already fired, or was never set, does nothing.
+    pub fn cancel_timer(&mut self, id: u64) {
+        self.effects.push(Effect::CancelTimer { id });
+    }
+    /// Asks the trace to record `note` at this node (see [`Note`]).
+    pub fn note(&mut self, note: Note) {
+        self.effects.push(Effect::Note { note });
     }
     /// Ends the operation being handled: the client gets its answer (an acknowledgement).
     pub fn finish(&mut self) {
-        self.effects.push(Effect::Finish { value: None });
+        self.effects.push(Effect::Finish { output: None });
     }
-    /// Ends the operation being handled with a value (a read's answer; see
+    /// Ends the operation being handled with what it returns (a read's answer; see
     /// [`crate::check`]).
-    pub fn respond(&mut self, value: Option<u64>) {
-        self.effects.push(Effect::Finish { value });
+    pub fn respond(&mut self, output: Option<O>) {
+        self.effects.push(Effect::Finish { output });
     }
     /// The effects written so far.
-    pub fn effects(&self) -> &[Effect<M>] {
+    pub fn effects(&self) -> &[Effect<M, O>] {
         &self.effects
     }
 }

@@ -43,8 +43,19 @@ struct Envelope<M> {
 #[derive(Debug, Clone)]
 enum Item<M> {
     Arrive(Envelope<M>),
-    Timeout { op: u32, target: u32 },
-    Timer { node: NodeId, incarnation: u32, op: Option<u32>, id: u64 },
+    Timeout {
+        op: u32,
+        target: u32,
+    },
+    /// `generation`: the timer id's count of cancellations when it was set (see
+    /// [`Slot::cancelled`]).
+    Timer {
+        node: NodeId,
+        incarnation: u32,
+        generation: u32,
+        op: Option<u32>,
+        id: u64,
+    },
     Crash(NodeId),
     Recover(NodeId),
 }
@@ -55,8 +66,19 @@ pub(crate) struct Slot<S> {
     pub(crate) down: bool,
     /// Bumped by each crash, so timers set before it do not fire after it.
     incarnation: u32,
+    /// Timer ids this node cancelled, each with how many times: a timer fires only if its id
+    /// was cancelled as often when it fires as when it was set. Empty unless the protocol
+    /// cancels timers, so an ordinary run pays one empty scan per timer.
+    cancelled: Vec<(u64, u32)>,
     pub(crate) state: S,
     pub(crate) counters: Counters,
+}
+
+impl<S> Slot<S> {
+    /// How many times timer `id` was cancelled at this node.
+    fn generation(&self, id: u64) -> u32 {
+        self.cancelled.iter().find(|c| c.0 == id).map_or(0, |c| c.1)
+    }
 }
 
 /// What one step of the clock came to.
@@ -80,14 +102,14 @@ pub struct Sim<P: Protocol> {
     pub(crate) nodes: Vec<Slot<P::State>>,
     trace: Trace,
     next_msg: u64,
-    pub(crate) book: Book<P::Msg>,
+    pub(crate) book: Book<P::Msg, P::Output>,
     in_flight: u64,
     peak_in_flight: u64,
     operations: u64,
     latency: LatencyHistogram,
     timeout: Time,
     /// Reused by every handler call, so delivering a message allocates nothing.
-    scratch: Out<P::Msg>,
+    scratch: Out<P::Msg, P::Output>,
     /// A what-if fork's change, armed; None in every ordinary run (see [`fork`]).
     pub(crate) fork: Option<Box<Armed>>,
 }
@@ -95,8 +117,13 @@ pub struct Sim<P: Protocol> {
 impl<P: Protocol> Sim<P> {
     /// Every node up with the protocol's default state, at virtual time 0.
     pub fn new(protocol: P, config: Config) -> Self {
-        let slot =
-            Slot { down: false, incarnation: 0, state: P::State::default(), counters: Counters::default() };
+        let slot = Slot {
+            down: false,
+            incarnation: 0,
+            cancelled: Vec::new(),
+            state: P::State::default(),
+            counters: Counters::default(),
+        };
         Sim {
             protocol,
             links: Links::new(&config),
@@ -331,8 +358,8 @@ impl<P: Protocol> Sim<P> {
                     let e = self.emit(EventKind::TimedOut { node, peer });
                     record.then_some(e)
                 }),
-                Item::Timer { node, incarnation, op, id } => {
-                    self.timer(node, incarnation, op, id).then_some(None)
+                Item::Timer { node, incarnation, generation, op, id } => {
+                    self.timer(node, (incarnation, generation), op, id).then_some(None)
                 }
                 Item::Crash(n) => self.apply_crash(n).map(Some),
                 Item::Recover(n) => self.apply_recover(n).map(Some),
@@ -343,9 +370,9 @@ impl<P: Protocol> Sim<P> {
         }
     }
 
-    fn timer(&mut self, n: NodeId, incarnation: u32, op: Option<u32>, id: u64) -> bool {
+    fn timer(&mut self, n: NodeId, (incarnation, generation): (u32, u32), op: Option<u32>, id: u64) -> bool {
         let slot = &self.nodes[n.index()];
-        if slot.down || slot.incarnation != incarnation {
+        if slot.down || slot.incarnation != incarnation || slot.generation(id) != generation {
             return false;
         }
         let mut out = std::mem::take(&mut self.scratch);
@@ -371,7 +398,7 @@ impl<P: Protocol> Sim<P> {
     }
 
     /// Carries out what a handler at `node` asked for, and empties the buffer.
-    fn carry_out(&mut self, node: NodeId, cause: Cause, out: &mut Out<P::Msg>) {
+    fn carry_out(&mut self, node: NodeId, cause: Cause, out: &mut Out<P::Msg, P::Output>) {
         for effect in out.effects.drain(..) {
             let up = match &effect {
                 Effect::Send { to, .. } => self.nodes.get(to.index()).is_some_and(|n| !n.down),
@@ -386,8 +413,17 @@ impl<P: Protocol> Sim<P> {
                     self.transmit(node, to, msg, tag);
                 }
                 Some(Action::Timer { after, id, op }) => {
-                    let incarnation = self.nodes[node.index()].incarnation;
-                    self.queue.push(self.now.after(after), Item::Timer { node, incarnation, op, id });
+                    let slot = &self.nodes[node.index()];
+                    let (incarnation, generation) = (slot.incarnation, slot.generation(id));
+                    self.queue
+                        .push(self.now.after(after), Item::Timer { node, incarnation, generation, op, id });
+                }
+                Some(Action::CancelTimer { id }) => {
+                    let cancelled = &mut self.nodes[node.index()].cancelled;
+                    match cancelled.iter_mut().find(|c| c.0 == id) {
+                        Some(c) => c.1 = c.1.wrapping_add(1),
+                        None => cancelled.push((id, 1)),
+                    }
                 }
                 Some(Action::Stored { record }) => {
                     self.emit(EventKind::Stored { node, record });

@@ -70,7 +70,7 @@ pub(crate) struct Shared<P: Protocol> {
     pub(crate) latency: Mutex<LatencyHistogram>,
     next_msg: AtomicU64,
     pub(crate) cuts: Mutex<Cuts>,
-    pub(crate) book: Mutex<Book<P::Msg>>,
+    pub(crate) book: Mutex<Book<P::Msg, P::Output>>,
     progress: Condvar,
     /// True when every node runs in this process ([`super::RealCluster`]): fates are recorded
     /// at both ends and liveness is known. False for one node per process
@@ -262,7 +262,7 @@ impl<P: Protocol> Shared<P> {
     }
 
     /// Carries out what a handler at `node` asked for.
-    fn carry_out(&self, socket: Option<&UdpSocket>, node: NodeId, cause: Cause, out: Out<P::Msg>) {
+    fn carry_out(&self, socket: Option<&UdpSocket>, node: NodeId, cause: Cause, out: Out<P::Msg, P::Output>) {
         for effect in out.effects {
             let up = match &effect {
                 Effect::Send { to, .. } => {
@@ -278,6 +278,9 @@ impl<P: Protocol> Shared<P> {
                 Some(Action::Timer { after, id, op }) => {
                     let due = Instant::now() + Duration::from_micros(after.0);
                     lock(&self.nodes[node.index()]).timers.push((due, op, id));
+                }
+                Some(Action::CancelTimer { id }) => {
+                    lock(&self.nodes[node.index()]).timers.retain(|t| t.2 != id);
                 }
                 Some(Action::Stored { record }) => {
                     self.record(EventKind::Stored { node, record });

@@ -27,7 +27,7 @@ fn cluster(nodes: usize, loss: f64) -> Config {
 }
 
 /// Exercise (a): reliable delivery from Node-0 to Node-1 over 30 % loss.
-pub fn reliable_delivery<P: Protocol<Request = ClientOp>>(protocol: P) -> Checker<P> {
+pub fn reliable_delivery<P: Protocol<Request = ClientOp, Output = u64>>(protocol: P) -> Checker<P> {
     Checker::new(protocol)
         .named("(a) reliable delivery")
         .config(cluster(2, 0.3))
@@ -39,7 +39,7 @@ pub fn reliable_delivery<P: Protocol<Request = ClientOp>>(protocol: P) -> Checke
 
 /// Exercise (b): a broadcast that reaches every live node despite loss and a crash, within
 /// [`BROADCAST_BUDGET`] messages per broadcast.
-pub fn broadcast<P: Protocol<Request = ClientOp>>(protocol: P) -> Checker<P> {
+pub fn broadcast<P: Protocol<Request = ClientOp, Output = u64>>(protocol: P) -> Checker<P> {
     Checker::new(protocol)
         .named("(b) broadcast")
         .config(cluster(5, 0.1))
@@ -51,7 +51,7 @@ pub fn broadcast<P: Protocol<Request = ClientOp>>(protocol: P) -> Checker<P> {
 }
 
 /// Exercise (c): a write acknowledged by a majority, and a read that sees it.
-pub fn majority_register<P: Protocol<Request = ClientOp>>(protocol: P) -> Checker<P> {
+pub fn majority_register<P: Protocol<Request = ClientOp, Output = u64>>(protocol: P) -> Checker<P> {
     Checker::new(protocol)
         .named("(c) majority register")
         .config(cluster(5, 0.1))

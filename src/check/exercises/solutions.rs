@@ -21,6 +21,7 @@ impl Protocol for LessonNode {
     type State = Vec<u64>;
     type Msg = u64;
     type Request = ClientOp;
+    type Output = u64;
 
     fn on_request(&self, node: &Context, state: &mut Vec<u64>, request: &ClientOp, out: &mut Out<u64>) {
         match *request {
@@ -71,6 +72,7 @@ impl Protocol for Reliable {
     type State = ReliableState;
     type Msg = Data;
     type Request = ClientOp;
+    type Output = u64;
 
     fn on_request(&self, _: &Context, state: &mut ReliableState, request: &ClientOp, out: &mut Out<Data>) {
         if let ClientOp::Send { to, value } = *request {
@@ -163,6 +165,7 @@ impl Protocol for Gossip {
     type State = GossipState;
     type Msg = GossipMsg;
     type Request = ClientOp;
+    type Output = u64;
 
     fn on_request(
         &self,
@@ -315,6 +318,7 @@ impl Protocol for Majority {
     type State = RegisterState;
     type Msg = RegisterMsg;
     type Request = ClientOp;
+    type Output = u64;
 
     fn on_request(
         &self,

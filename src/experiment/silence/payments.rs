@@ -81,7 +81,7 @@ pub(crate) fn request_id(order: u32) -> u64 {
 }
 
 impl Payments {
-    fn send_try(&self, ctx: &Context, order: u32, o: &mut Order, out: &mut Out<Msg>) {
+    fn send_try(&self, ctx: &Context, order: u32, o: &mut Order, out: &mut Out<Msg, ()>) {
         o.tries.push(ctx.now);
         out.send(SERVER, Msg::Charge { order, euros: o.euros, id: o.id });
         out.set_timer(self.timeout_ms, u64::from(order));
@@ -93,14 +93,21 @@ impl Protocol for Payments {
     type Msg = Msg;
     /// (order, euros).
     type Request = (u32, u32);
+    type Output = ();
 
-    fn on_request(&self, ctx: &Context, state: &mut Books, &(order, euros): &(u32, u32), out: &mut Out<Msg>) {
+    fn on_request(
+        &self,
+        ctx: &Context,
+        state: &mut Books,
+        &(order, euros): &(u32, u32),
+        out: &mut Out<Msg, ()>,
+    ) {
         let id = self.ids.then(|| request_id(order));
         let o = state.orders.entry(order).or_insert(Order { euros, id, ..Order::default() });
         self.send_try(ctx, order, o, out);
     }
 
-    fn on_message(&self, ctx: &Context, state: &mut Books, _from: NodeId, msg: &Msg, out: &mut Out<Msg>) {
+    fn on_message(&self, ctx: &Context, state: &mut Books, _from: NodeId, msg: &Msg, out: &mut Out<Msg, ()>) {
         match (msg, ctx.me) {
             (&Msg::Charge { order, euros, id }, SERVER) => {
                 if id.is_some_and(|id| state.seen.contains_key(&id)) {
@@ -126,7 +133,7 @@ impl Protocol for Payments {
         }
     }
 
-    fn on_timer(&self, ctx: &Context, state: &mut Books, timer: u64, out: &mut Out<Msg>) {
+    fn on_timer(&self, ctx: &Context, state: &mut Books, timer: u64, out: &mut Out<Msg, ()>) {
         let order = u32::try_from(timer).unwrap_or(u32::MAX);
         let Some(o) = state.orders.get_mut(&order) else { return };
         if o.answered.is_some() || o.gave_up.is_some() {
