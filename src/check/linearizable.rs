@@ -18,6 +18,13 @@
 //!   each step, every operation that could come next. It needs nothing of the values, but
 //!   concurrent writes can make it exponential (a 100-call history once took a minute), so
 //!   the tests use it to confirm [`check`] on many small random histories.
+//!
+//! Both return a [`Linearizability`] verdict for a history they can check, and an
+//! [`InvalidHistory`] error, of its own kind, for one they cannot (a value written twice, too
+//! many calls for the search): a caller never mistakes a broken precondition for "not
+//! linearizable". Both reject up front a read of a value no call wrote, or one that returned
+//! before the write of its value was called: such a read is explained by no order, and the
+//! search would otherwise try every order of the writes before saying so.
 
 use std::collections::HashSet;
 
@@ -35,12 +42,103 @@ pub struct RegisterCall {
     pub returned: Option<(Time, Option<u64>)>,
 }
 
-/// The most operations one check takes (the done set is a 128-bit mask).
+/// The most operations [`search`] takes (the done set is a 128-bit mask).
 pub const MAX_CALLS: usize = 128;
 
-/// Ok when the history is linearizable (written values must be unique); otherwise a
-/// sentence naming the values whose zones clash.
-pub fn check(calls: &[RegisterCall]) -> Result<(), String> {
+/// The verdict on a history that could be checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Linearizability {
+    /// Some order of the operations, each at an instant between its call and its return,
+    /// explains every read.
+    Linearizable,
+    /// None does; why, in a sentence naming the values or the read.
+    Violated(String),
+}
+
+impl Linearizability {
+    /// Whether the history is linearizable.
+    pub fn is_linearizable(&self) -> bool {
+        matches!(self, Linearizability::Linearizable)
+    }
+    /// Ok, or the violation's sentence: the shape of a property's check.
+    pub fn into_result(self) -> Result<(), String> {
+        match self {
+            Linearizability::Linearizable => Ok(()),
+            Linearizability::Violated(why) => Err(why),
+        }
+    }
+}
+
+/// A history the checks cannot judge: their preconditions, broken. Not a verdict.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InvalidHistory {
+    /// Two writes wrote the same value; the checks need every written value unique.
+    WrittenTwice {
+        /// The value.
+        value: u64,
+    },
+    /// More calls than [`search`] takes.
+    TooManyCalls {
+        /// Calls given (those that constrain the order).
+        calls: usize,
+        /// The most it takes, [`MAX_CALLS`].
+        max: usize,
+    },
+}
+
+impl std::fmt::Display for InvalidHistory {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            InvalidHistory::WrittenTwice { value } => {
+                write!(f, "the value {value} was written twice; the check needs every written value unique")
+            }
+            InvalidHistory::TooManyCalls { calls, max } => {
+                write!(f, "{calls} operations; the linearizability search takes at most {max}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for InvalidHistory {}
+
+/// Checks what both checks need and rejects the reads no order can explain: the unique
+/// written values (each with its call's time) or why the history cannot be judged.
+type Writes = std::collections::BTreeMap<u64, Time>;
+fn screen(calls: &[RegisterCall]) -> Result<Result<Writes, String>, InvalidHistory> {
+    let mut writes = Writes::new();
+    for c in calls {
+        if let Some(w) = c.write {
+            if writes.insert(w, c.invoked).is_some() {
+                return Err(InvalidHistory::WrittenTwice { value: w });
+            }
+        }
+    }
+    for c in calls.iter().filter(|c| c.write.is_none()) {
+        let Some((at, Some(v))) = c.returned else { continue };
+        match writes.get(&v) {
+            None => return Ok(Err(format!("a read returned {v}, which no call wrote"))),
+            Some(&invoked) if at < invoked => {
+                return Ok(Err(format!("a read returned {v} before the write of {v} was called")))
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(Ok(writes))
+}
+
+/// Whether the history is linearizable, by its zones (written values must be unique: an
+/// [`InvalidHistory`] otherwise); a violation names the values whose zones clash.
+pub fn check(calls: &[RegisterCall]) -> Result<Linearizability, InvalidHistory> {
+    if let Err(why) = screen(calls)? {
+        return Ok(Linearizability::Violated(why));
+    }
+    Ok(match zones(calls) {
+        Ok(()) => Linearizability::Linearizable,
+        Err(why) => Linearizability::Violated(why),
+    })
+}
+
+fn zones(calls: &[RegisterCall]) -> Result<(), String> {
     let read: std::collections::BTreeSet<u64> =
         calls.iter().filter(|c| c.write.is_none()).filter_map(|c| c.returned.and_then(|r| r.1)).collect();
     // Time as signed numbers: the empty register's "write" happened before everything.
@@ -111,8 +209,19 @@ pub fn check(calls: &[RegisterCall]) -> Result<(), String> {
 }
 
 /// The same verdict as [`check`] by the Wing-Gong search; exponential in the worst case, so
-/// for small histories. An error too when there are more than [`MAX_CALLS`] operations.
-pub fn search(calls: &[RegisterCall]) -> Result<(), String> {
+/// for small histories. An [`InvalidHistory`] when more than [`MAX_CALLS`] operations
+/// constrain the order, or a value was written twice.
+pub fn search(calls: &[RegisterCall]) -> Result<Linearizability, InvalidHistory> {
+    if let Err(why) = screen(calls)? {
+        return Ok(Linearizability::Violated(why));
+    }
+    Ok(match search_orders(calls)? {
+        Ok(()) => Linearizability::Linearizable,
+        Err(why) => Linearizability::Violated(why),
+    })
+}
+
+fn search_orders(calls: &[RegisterCall]) -> Result<Result<(), String>, InvalidHistory> {
     let read: std::collections::BTreeSet<u64> =
         calls.iter().filter(|c| c.write.is_none()).filter_map(|c| c.returned.and_then(|r| r.1)).collect();
     // Reads that never returned constrain nothing, and neither does a write that never
@@ -127,15 +236,12 @@ pub fn search(calls: &[RegisterCall]) -> Result<(), String> {
         .map(|c| RegisterCall { returned: c.returned.or(Some((Time(u64::MAX), None))), ..c })
         .collect();
     if calls.len() > MAX_CALLS {
-        return Err(format!(
-            "{} operations; the linearizability check takes at most {MAX_CALLS}",
-            calls.len()
-        ));
+        return Err(InvalidHistory::TooManyCalls { calls: calls.len(), max: MAX_CALLS });
     }
     let must: u128 = if calls.len() == 128 { u128::MAX } else { (1u128 << calls.len()) - 1 };
     let mut search = Search { calls: &calls, must, dead: HashSet::new() };
     if search.step(0, None) {
-        return Ok(());
+        return Ok(Ok(()));
     }
     // Name a read whose value no order explains, for the report.
     let culprit = calls.iter().filter(|c| c.write.is_none()).find_map(|c| {
@@ -143,10 +249,10 @@ pub fn search(calls: &[RegisterCall]) -> Result<(), String> {
         let shown = value.map_or("nothing".to_string(), |v| v.to_string());
         Some(format!("a read called at {} returned {shown} at {at}", c.invoked))
     });
-    Err(format!(
+    Ok(Err(format!(
         "no order of the operations explains every read ({})",
         culprit.unwrap_or_else(|| "the writes' order".into())
-    ))
+    )))
 }
 
 struct Search<'a> {
@@ -243,7 +349,7 @@ mod tests {
                     });
                 }
             }
-            let (z, s) = (check(&h).is_ok(), search(&h).is_ok());
+            let (z, s) = (ok(check(&h)), ok(search(&h)));
             assert_eq!(z, s, "zones say {z}, the search says {s}: {h:#?}");
             if z {
                 valid += 1
@@ -254,10 +360,17 @@ mod tests {
         assert!(valid > 5_000 && invalid > 5_000, "{valid} valid, {invalid} invalid");
     }
 
+    type Check = fn(&[RegisterCall]) -> Result<Linearizability, InvalidHistory>;
+
+    fn ok(verdict: Result<Linearizability, InvalidHistory>) -> bool {
+        verdict.expect("a valid history").is_linearizable()
+    }
+
     #[test]
     fn known_valid_histories_pass() {
         // Sequential write then read.
-        for check in [check, search] {
+        for check in [check as Check, search] {
+            let check = |h: &[RegisterCall]| -> Result<(), ()> { ok(check(h)).then_some(()).ok_or(()) };
             assert!(check(&[w(1, 0, Some(10)), r(Some(1), 20, 30)]).is_ok());
             // A read concurrent with a write may see either value.
             assert!(check(&[w(1, 0, Some(10)), w(2, 20, Some(40)), r(Some(1), 25, 30)]).is_ok());
@@ -273,7 +386,8 @@ mod tests {
 
     #[test]
     fn known_invalid_histories_fail() {
-        for check in [check, search] {
+        for check in [check as Check, search] {
+            let check = |h: &[RegisterCall]| -> Result<(), ()> { ok(check(h)).then_some(()).ok_or(()) };
             // A stale read after the write returned.
             assert!(check(&[w(1, 0, Some(10)), w(2, 20, Some(30)), r(Some(1), 40, 50)]).is_err());
             // A read of a value never written.
@@ -297,9 +411,36 @@ mod tests {
         let h: Vec<_> = (0..60u64)
             .flat_map(|i| [w(i, i * 100, Some(i * 100 + 10)), r(Some(i), i * 100 + 20, i * 100 + 30)])
             .collect();
-        assert!(check(&h).is_ok() && search(&h).is_ok());
+        assert!(ok(check(&h)) && ok(search(&h)));
         let long: Vec<_> = (0..130u64).map(|i| w(i, i, Some(i + 1))).collect();
-        assert!(check(&long).is_ok());
-        assert!(search(&long).unwrap_err().contains("at most 128"));
+        assert!(ok(check(&long)));
+        assert_eq!(search(&long), Err(InvalidHistory::TooManyCalls { calls: 130, max: 128 }));
+        assert!(search(&long).unwrap_err().to_string().contains("at most 128"));
+    }
+
+    #[test]
+    fn a_broken_precondition_is_an_error_not_a_verdict() {
+        let twice = [w(1, 0, Some(10)), w(1, 20, Some(30)), r(Some(1), 40, 50)];
+        for check in [check as Check, search] {
+            assert_eq!(check(&twice), Err(InvalidHistory::WrittenTwice { value: 1 }));
+        }
+    }
+
+    #[test]
+    fn a_read_of_a_value_nobody_wrote_is_rejected_before_any_search() {
+        // 49 concurrent writes at time 0 and a read of 999, which nobody wrote: the search
+        // would try the writes' orders (over ten minutes) before giving up; the screen answers
+        // at once.
+        let mut h: Vec<_> = (1..50u64).map(|v| w(v, 0, Some(0))).collect();
+        h.push(r(Some(999), 0, 0));
+        let started = std::time::Instant::now();
+        for check in [check as Check, search] {
+            match check(&h) {
+                Ok(Linearizability::Violated(why)) => assert!(why.contains("no call wrote"), "{why}"),
+                other => panic!("expected a violation, got {other:?}"),
+            }
+        }
+        // Generous: the screen is a pass over 50 calls; the search without it ran for minutes.
+        assert!(started.elapsed() < std::time::Duration::from_secs(5));
     }
 }
