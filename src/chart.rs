@@ -21,7 +21,7 @@ use crate::stats::RunStats;
 use crate::trace::Recorded;
 
 pub use diagrams::Stamp;
-pub(crate) use diagrams::{SpaceTime, Timeline, MAX_DRAWN_MESSAGES, MAX_DRAWN_NODES};
+pub(crate) use diagrams::{Frame, SpaceTime, Timeline, DROP, MAX_DRAWN_MESSAGES, MAX_DRAWN_NODES};
 pub(crate) use plots::{color, err, font, legend, note, titled, Area, Drawn};
 
 /// The Okabe-Ito palette: distinguishable with the common forms of colour blindness.

@@ -175,8 +175,8 @@ impl SpaceTime {
     }
 }
 
-/// Lays out lanes and time in pixels.
-struct Frame {
+/// Lays out lanes and time in pixels (shared with the history bars of [`crate::check`]).
+pub(crate) struct Frame {
     left: f64,
     right: f64,
     top: f64,
@@ -185,28 +185,28 @@ struct Frame {
 }
 
 impl Frame {
-    fn new(area: &Area, lanes: usize, horizon: f64) -> Frame {
+    pub(crate) fn new(area: &Area, lanes: usize, horizon: f64) -> Frame {
         let (w, h) = area.dim_in_pixel();
         let (left, top, bottom) = (100.0, 10.0, 58.0);
         let lane_h = ((h as f64 - top - bottom) / lanes.max(1) as f64).max(4.0);
         Frame { left, right: w as f64 - 24.0, top, lane_h, horizon }
     }
-    fn x(&self, t: f64) -> i32 {
+    pub(crate) fn x(&self, t: f64) -> i32 {
         (self.left + (t / self.horizon).clamp(0.0, 1.0) * (self.right - self.left)).round() as i32
     }
-    fn y(&self, lane: usize) -> i32 {
+    pub(crate) fn y(&self, lane: usize) -> i32 {
         (self.top + (lane as f64 + 0.5) * self.lane_h).round() as i32
     }
-    fn band(&self, lane: usize) -> (i32, i32) {
+    pub(crate) fn band(&self, lane: usize) -> (i32, i32) {
         let y0 = self.top + lane as f64 * self.lane_h;
         ((y0 + 2.0) as i32, (y0 + self.lane_h - 2.0) as i32)
     }
-    fn bottom(&self, lanes: usize) -> i32 {
+    pub(crate) fn bottom(&self, lanes: usize) -> i32 {
         (self.top + lanes as f64 * self.lane_h) as i32
     }
 
     /// Lane lines with names, and a time axis with round ticks.
-    fn axes(&self, area: &Area, names: &[String]) -> Drawn {
+    pub(crate) fn axes(&self, area: &Area, names: &[String]) -> Drawn {
         let grey = RGBColor(170, 170, 170);
         for (i, name) in names.iter().enumerate() {
             let y = self.y(i);

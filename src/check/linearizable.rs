@@ -101,10 +101,13 @@ impl std::fmt::Display for InvalidHistory {
 
 impl std::error::Error for InvalidHistory {}
 
+/// The values (None: the empty register) a violation is about, with its sentence.
+type Clash = (String, Vec<Option<u64>>);
+
 /// Checks what both checks need and rejects the reads no order can explain: the unique
 /// written values (each with its call's time) or why the history cannot be judged.
 type Writes = std::collections::BTreeMap<u64, Time>;
-fn screen(calls: &[RegisterCall]) -> Result<Result<Writes, String>, InvalidHistory> {
+fn screen(calls: &[RegisterCall]) -> Result<Result<Writes, Clash>, InvalidHistory> {
     let mut writes = Writes::new();
     for c in calls {
         if let Some(w) = c.write {
@@ -116,9 +119,12 @@ fn screen(calls: &[RegisterCall]) -> Result<Result<Writes, String>, InvalidHisto
     for c in calls.iter().filter(|c| c.write.is_none()) {
         let Some((at, Some(v))) = c.returned else { continue };
         match writes.get(&v) {
-            None => return Ok(Err(format!("a read returned {v}, which no call wrote"))),
+            None => return Ok(Err((format!("a read returned {v}, which no call wrote"), vec![Some(v)]))),
             Some(&invoked) if at < invoked => {
-                return Ok(Err(format!("a read returned {v} before the write of {v} was called")))
+                return Ok(Err((
+                    format!("a read returned {v} before the write of {v} was called"),
+                    vec![Some(v)],
+                )))
             }
             Some(_) => {}
         }
@@ -129,16 +135,23 @@ fn screen(calls: &[RegisterCall]) -> Result<Result<Writes, String>, InvalidHisto
 /// Whether the history is linearizable, by its zones (written values must be unique: an
 /// [`InvalidHistory`] otherwise); a violation names the values whose zones clash.
 pub fn check(calls: &[RegisterCall]) -> Result<Linearizability, InvalidHistory> {
-    if let Err(why) = screen(calls)? {
-        return Ok(Linearizability::Violated(why));
-    }
-    Ok(match zones(calls) {
+    Ok(match screen(calls)?.and_then(|_| zones(calls)) {
         Ok(()) => Linearizability::Linearizable,
-        Err(why) => Linearizability::Violated(why),
+        Err((why, _)) => Linearizability::Violated(why),
     })
 }
 
-fn zones(calls: &[RegisterCall]) -> Result<(), String> {
+/// The values whose calls no order can fit, when the history is not linearizable: a value's
+/// write and the reads that returned it (None: the reads of the empty register). Empty when it
+/// is linearizable or cannot be judged. What a drawn history marks.
+pub fn clashing(calls: &[RegisterCall]) -> Vec<Option<u64>> {
+    match screen(calls).map(|s| s.and_then(|_| zones(calls))) {
+        Ok(Err((_, values))) => values,
+        _ => Vec::new(),
+    }
+}
+
+fn zones(calls: &[RegisterCall]) -> Result<(), Clash> {
     let read: std::collections::BTreeSet<u64> =
         calls.iter().filter(|c| c.write.is_none()).filter_map(|c| c.returned.and_then(|r| r.1)).collect();
     // Time as signed numbers: the empty register's "write" happened before everything.
@@ -156,7 +169,10 @@ fn zones(calls: &[RegisterCall]) -> Result<(), String> {
                 continue;
             }
             if writes.insert(w, c.invoked).is_some() {
-                return Err(format!("the value {w} was written twice (the check needs unique values)"));
+                return Err((
+                    format!("the value {w} was written twice (the check needs unique values)"),
+                    vec![Some(w)],
+                ));
             }
         }
     }
@@ -170,10 +186,13 @@ fn zones(calls: &[RegisterCall]) -> Result<(), String> {
         if c.write.is_none() {
             if let Some(v) = value {
                 let Some(&w_invoked) = writes.get(&v) else {
-                    return Err(format!("a read returned {v}, which no call wrote"));
+                    return Err((format!("a read returned {v}, which no call wrote"), vec![Some(v)]));
                 };
                 if c.returned.is_some_and(|(r, _)| r < w_invoked) {
-                    return Err(format!("a read returned {v} before the write of {v} was called"));
+                    return Err((
+                        format!("a read returned {v} before the write of {v} was called"),
+                        vec![Some(v)],
+                    ));
                 }
             }
         }
@@ -188,20 +207,22 @@ fn zones(calls: &[RegisterCall]) -> Result<(), String> {
     for (i, a) in forward.iter().enumerate() {
         for b in &forward[i + 1..] {
             if a.1.max(b.1) < a.2.min(b.2) {
-                return Err(format!(
-                    "{} and {} must each be current over overlapping times",
-                    name(a.0),
-                    name(b.0)
+                return Err((
+                    format!("{} and {} must each be current over overlapping times", name(a.0), name(b.0)),
+                    vec![*a.0, *b.0],
                 ));
             }
         }
     }
     for (v, (inv, res)) in clusters.iter().filter(|(_, (inv, res))| res >= inv) {
         if let Some(f) = forward.iter().find(|f| f.0 != v && f.1 < *inv && *res < f.2) {
-            return Err(format!(
-                "{} has no instant to take effect: {} must be current all that time",
-                name(v),
-                name(f.0)
+            return Err((
+                format!(
+                    "{} has no instant to take effect: {} must be current all that time",
+                    name(v),
+                    name(f.0)
+                ),
+                vec![*v, *f.0],
             ));
         }
     }
@@ -212,7 +233,7 @@ fn zones(calls: &[RegisterCall]) -> Result<(), String> {
 /// for small histories. An [`InvalidHistory`] when more than [`MAX_CALLS`] operations
 /// constrain the order, or a value was written twice.
 pub fn search(calls: &[RegisterCall]) -> Result<Linearizability, InvalidHistory> {
-    if let Err(why) = screen(calls)? {
+    if let Err((why, _)) = screen(calls)? {
         return Ok(Linearizability::Violated(why));
     }
     Ok(match search_orders(calls)? {

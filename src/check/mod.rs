@@ -18,6 +18,7 @@
 //! # Ok::<(), distlab::Error>(())
 //! ```
 
+mod bars;
 pub mod exercises;
 pub mod linearizable;
 mod properties;

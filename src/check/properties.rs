@@ -11,6 +11,9 @@ use crate::time::Time;
 use super::linearizable::{self, RegisterCall};
 use super::{ClientOp, History};
 
+/// The name of [`Property::Linearizable`] in reports.
+pub(crate) const LINEARIZABLE: &str = "linearizable register";
+
 /// How one run ended: every node's state, which are up, the calls and the statistics.
 #[derive(Debug, Clone)]
 pub struct Outcome<P: Protocol> {
@@ -84,7 +87,7 @@ impl<P: Protocol<Output = u64>> Property<P> {
             Property::NoDuplicates => "no value applied twice".into(),
             Property::EveryLiveNodeHolds => "every live node holds every broadcast".into(),
             Property::AckedWritesSurvive => "acknowledged writes survive".into(),
-            Property::Linearizable => "linearizable register".into(),
+            Property::Linearizable => LINEARIZABLE.into(),
             Property::MessagesPerCall(b) => format!("at most {b} messages per call"),
             Property::Custom(name, _) => name.to_string(),
         }

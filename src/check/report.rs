@@ -142,6 +142,11 @@ impl Tabular for CheckReport {
         if let Some(d) = self.first_failure.as_ref().and_then(|f| f.diagram.as_ref()) {
             h += &d.to_html();
         }
+        // A failed linearizability check: the history as bars, the calls no order fits marked.
+        if let Some(f) = self.first_failure.as_ref().filter(|f| f.property == super::properties::LINEARIZABLE)
+        {
+            h += &f.history.chart().to_html();
+        }
         h
     }
 }
