@@ -9,11 +9,13 @@ evcxr kernel (nbclient) and checks:
   - no error text under any other cell;
   - every variable defined before a failure is still there after it.
 
-Usage: error_cells.py [N]          (default 200; exit code 1 on any misplaced error)
-       error_cells.py --jupyterlab [N]   the same check with the cells run in JupyterLab in
-                                         headless Chromium (tests/browser_jupyterlab.py), as a
-                                         learner's Run All would
-       error_cells.py --write PATH [N]   only write the notebook
+The suite runs it in stage 6 (tests/py/test_notebooks.py), beside the lesson's notebooks.
+
+Usage: python -m distlab_tools.error_cells [N]   (default 200; exit code 1 on any misplaced error)
+       python -m distlab_tools.error_cells --jupyterlab [N]   the same check with the cells run
+                 in JupyterLab in headless Chromium (distlab_tools.jupyterlab), as a learner's
+                 Run All would
+       python -m distlab_tools.error_cells --write PATH [N]   only write the notebook
 """
 import os
 import re
@@ -22,12 +24,9 @@ import time
 
 import nbformat
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(ROOT, "tools"))
-from evcxr_cache import own_cache  # noqa: E402
-from run_notebooks import ANSI, execute  # noqa: E402
-
-NOTEBOOKS = os.path.join(ROOT, "notebooks")
+from . import NOTEBOOKS, ROOT, TARGET
+from .evcxr_cache import own_cache
+from .run_notebooks import ANSI, execute
 
 
 def bad_value(i):
@@ -94,10 +93,9 @@ def check(nb, n):
 
 def in_jupyterlab(n):
     """Runs the notebook in JupyterLab and checks what the browser shows under each cell."""
-    sys.path.insert(0, os.path.join(ROOT, "tests"))
-    from browser_jupyterlab import run_in_jupyterlab  # noqa: E402
+    from .jupyterlab import run_in_jupyterlab
 
-    out = os.path.join(ROOT, "target", "browser")
+    out = os.path.join(TARGET, "browser")
     os.makedirs(out, exist_ok=True)
     path = os.path.join(out, "error-cells.ipynb")
     nb = build(n, crate=ROOT)
@@ -120,6 +118,21 @@ def in_jupyterlab(n):
     return 1 if problems else 0
 
 
+def run(n):
+    """Executes the notebook of n erroring cells in the kernel (its executed copy kept in
+    target/notebooks/error-cells.ipynb); returns (problems, a line of figures)."""
+    nb = build(n)
+    started = time.monotonic()
+    execute(nb, NOTEBOOKS)
+    seconds = time.monotonic() - started
+    out = os.path.join(TARGET, "notebooks")
+    os.makedirs(out, exist_ok=True)
+    nbformat.write(nb, os.path.join(out, "error-cells.ipynb"))
+    own, problems = check(nb, n)
+    return problems, (f"errors under their own cell: {own} of {n}; misplaced or missing: {n - own}; "
+                      f"other problems: {len(problems) - (n - own)}; {len(nb.cells)} cells in {seconds:.1f} s")
+
+
 def main(argv):
     if argv[:1] == ["--jupyterlab"]:
         return in_jupyterlab(int(argv[1]) if len(argv) > 1 else 200)
@@ -127,24 +140,15 @@ def main(argv):
         n = int(argv[2]) if len(argv) > 2 else 200
         nbformat.write(build(n), argv[1])
         return 0
-    n = int(argv[0]) if argv else 200
-    nb = build(n)
-    started = time.monotonic()
-    execute(nb, NOTEBOOKS)
-    seconds = time.monotonic() - started
-    out = os.path.join(ROOT, "target", "notebooks")
-    os.makedirs(out, exist_ok=True)
-    nbformat.write(nb, os.path.join(out, "error-cells.ipynb"))
-    own, problems = check(nb, n)
+    problems, figures = run(int(argv[0]) if argv else 200)
     for p in problems[:20]:
         print(f"FAIL {p}")
-    print(f"errors under their own cell: {own} of {n}; misplaced or missing: {n - own}; "
-          f"other problems: {len(problems) - (n - own)}; {len(nb.cells)} cells in {seconds:.1f} s")
+    print(figures)
     print(f"error cells: {0 if problems else 1} passed, {1 if problems else 0} failed")
     return 1 if problems else 0
 
 
 if __name__ == "__main__":
-    # Its own evcxr cache: it runs beside tools/run_notebooks.py in ./lab test (tools/evcxr_cache.py).
+    # Its own evcxr cache: another kernel may run beside it (distlab_tools.evcxr_cache).
     own_cache(ROOT, "error-cells")
     sys.exit(main(sys.argv[1:]))

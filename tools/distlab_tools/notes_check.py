@@ -13,20 +13,21 @@ For every HTML page it asserts:
 For every PDF: pdfinfo gives a page count, pdftotext finds text on every page, the title and
 every answer; the combined PDF has at least the pages of all the notebooks' PDFs together.
 
+The suite's stage 8 (tests/py/test_notes.py) exports the executed notebooks of
+target/notebooks/, with a learner's answers written in (with_answers), to target/notes/ and
+checks them, answers included.
+
 Usage:
-  export_check.py --suite      (./lab test) the executed notebooks of target/notebooks/, with a
-                               learner's answers written in, exported to target/notes/ and
-                               checked, answers included
-  export_check.py NOTES_DIR [--notebooks DIR] [--answers FILE.json] [--answer TEXT]...
-                  [--report]
-    NOTES_DIR      what tools/export_notes.py wrote
+  python -m distlab_tools.notes_check NOTES_DIR [--notebooks DIR] [--answers FILE.json]
+                  [--answer TEXT]... [--report]
+    NOTES_DIR      what distlab_tools.export_notes wrote
     --notebooks    the executed notebooks the notes came from (default target/notebooks): the
                    expected charts and text outputs of NN-topic.html come from NN-topic.ipynb
     --answers      a JSON list of strings (or {"answers": [...]}) that must each appear in
                    the combined page and PDF, and each in at least one notebook's page
     --report       print the measurements per page and exit 0 whatever they are (for
                    comparing exports), instead of failing
-From Python: check_notes(notes_dir, notebooks_dir, answers) -> (problems, rows).
+From Python: check_notes(notes_dir, notebooks_dir, answers, browser=None) -> (problems, rows).
 """
 import glob
 import json
@@ -39,10 +40,8 @@ import time
 
 import nbformat
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(ROOT, "tools"))
-from export_notes import (CHROMIUM_FLAGS, COMBINED, PAGE_MARGIN_MM, find_chromium,  # noqa: E402
-                          parameters_of, title_of)
+from . import NOTEBOOKS, TARGET
+from .export_notes import CHROMIUM_FLAGS, COMBINED, PAGE_MARGIN_MM, find_chromium, parameters_of, title_of
 
 # The width the printed page gives its content, in CSS pixels (96 per inch).
 PAGE_WIDTH_PX = int((210 - PAGE_MARGIN_MM["left"] - PAGE_MARGIN_MM["right"]) / 25.4 * 96)
@@ -132,114 +131,123 @@ def squash(s):
     return re.sub(r"\s+", " ", s).strip()
 
 
-def check_notes(notes_dir, notebooks_dir=None, answers=(), fail=True):
+def check_notes(notes_dir, notebooks_dir=None, answers=(), browser=None):
     """Returns (problems, rows): problems are strings naming the page and the element; rows
-    are (page, clipped, split cells, charts found, charts expected, PDF pages) per page."""
-    from playwright.sync_api import sync_playwright
+    are (page, clipped, split cells, charts found, charts expected, PDF pages) per page.
+    `browser`: a Playwright browser to use (the tests' fixture); else one is launched here."""
 
-    notebooks_dir = notebooks_dir or os.path.join(ROOT, "target", "notebooks")
+    notebooks_dir = notebooks_dir or os.path.join(TARGET, "notebooks")
     pages = sorted(glob.glob(os.path.join(notes_dir, "*.html")))
-    problems, rows = [], []
     if not pages:
-        return [f"no HTML pages in {notes_dir}"], rows
+        return [f"no HTML pages in {notes_dir}"], []
     chromium = find_chromium()
     if not chromium:
-        return ["no Chromium found (Debian/Ubuntu, as root: apt-get install -y chromium poppler-utils)"], rows
+        return ["no Chromium found (Debian/Ubuntu, as root: apt-get install -y chromium poppler-utils)"], []
+    if browser is None:
+        from playwright.sync_api import sync_playwright
+
+        with sync_playwright() as pw:
+            own = pw.chromium.launch(executable_path=chromium, args=CHROMIUM_FLAGS)
+            try:
+                return _check_pages(own, pages, notebooks_dir, answers)
+            finally:
+                own.close()
+    return _check_pages(browser, pages, notebooks_dir, answers)
+
+
+def _check_pages(browser, pages, notebooks_dir, answers):
+    problems, rows = [], []
     totals = {"charts": 0, "text": 0, "want": 0}
     nb_pdf_pages = 0
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=chromium, args=CHROMIUM_FLAGS)
-        try:
-            page = browser.new_page(viewport={"width": PAGE_WIDTH_PX, "height": 1000})
-            page.emulate_media(media="print")
-            for html_path in pages:
-                name = os.path.basename(html_path)
-                stem = name[:-len(".html")]
-                combined = stem == COMBINED
-                page.goto("file://" + os.path.abspath(html_path), wait_until="load")
-                m = page.evaluate(MEASURE)
-                nb_path = os.path.join(notebooks_dir, stem + ".ipynb")
-                nb = nbformat.read(nb_path, as_version=4) if os.path.exists(nb_path) else None
-                if combined:
-                    want_charts, want_text, want_expect = totals["charts"], totals["text"], totals["want"]
-                elif nb is not None:
-                    want_charts, want_text, want_expect = expected(nb)
-                    totals["charts"] += want_charts
-                    totals["text"] += want_text
-                    totals["want"] += want_expect
-                else:
-                    want_charts = want_text = want_expect = None
-                for c in m["clipped"]:
-                    problems.append(f"{name}: {c}")
-                for s in m["split"]:
-                    problems.append(f"{name}: {s} (one block expected)")
-                found = len(m["charts"])
-                for c in [c for c in m["charts"] if c]:
-                    problems.append(f"{name}: chart not drawn: {c}")
-                for b in m["breakable"]:
-                    problems.append(f"{name}: may break across pages: {b}")
-                if want_charts is not None:
-                    if found != want_charts or found < want_expect:
-                        problems.append(f"{name}: {found} charts, expected {want_charts} "
-                                        f"({want_expect} cells expect one)")
-                    if m["textCells"] != want_text:
-                        problems.append(f"{name}: {m['textCells']} code cells show text output, the notebook has {want_text}")
-                text = squash(m["text"])
-                if nb is not None and not combined:
-                    header = squash(m["header"])
-                    title = title_of(nb, stem)
-                    if title not in header or "exported" not in header:
-                        problems.append(f"{name}: the header lacks the title or the export date: {header[:200]!r}")
-                    for p in parameters_of(nb):
-                        if squash(p) not in header:
-                            problems.append(f"{name}: the header lacks the parameters {p!r}")
-                if combined:
-                    for a in answers:
-                        if squash(a) not in text:
-                            problems.append(f"{name}: the answer {a!r} is missing")
-                    if "Contents" not in text:
-                        problems.append(f"{name}: no table of contents")
-                pdf = html_path[:-len(".html")] + ".pdf"
-                pdf_pages = None
-                if os.path.exists(pdf):
-                    pdf_pages, page_texts = pdf_facts(pdf)
-                    empty = [i + 1 for i, t in enumerate(page_texts) if not t.strip()]
-                    if empty:
-                        problems.append(f"{os.path.basename(pdf)}: pages without text: {empty}")
-                    whole = squash(" ".join(page_texts))
-                    if combined:
-                        if pdf_pages < nb_pdf_pages:
-                            problems.append(f"{os.path.basename(pdf)}: {pdf_pages} pages, fewer than the "
-                                            f"notebooks' {nb_pdf_pages}")
-                        for a in answers:
-                            if squash(a)[:60] not in whole:
-                                problems.append(f"{os.path.basename(pdf)}: the answer {a!r} is missing")
-                    else:
-                        nb_pdf_pages += pdf_pages
-                        if nb is not None and squash(title_of(nb, stem))[:40] not in whole:
-                            problems.append(f"{os.path.basename(pdf)}: the title is missing from its text")
-                elif not combined and fail:
-                    pass  # PDFs are optional (no Chromium at export time); the caller decides
-                rows.append((name, len(m["clipped"]), len(m["split"]), found, want_charts, pdf_pages))
-            if answers:
-                pages_text = []
-                for html_path in pages:
-                    if os.path.basename(html_path) != COMBINED + ".html":
-                        page.goto("file://" + os.path.abspath(html_path), wait_until="load")
-                        pages_text.append(squash(page.evaluate("() => document.body.innerText")))
+    page = browser.new_page(viewport={"width": PAGE_WIDTH_PX, "height": 1000})
+    page.emulate_media(media="print")
+    for html_path in pages:
+        name = os.path.basename(html_path)
+        stem = name[:-len(".html")]
+        combined = stem == COMBINED
+        page.goto("file://" + os.path.abspath(html_path), wait_until="load")
+        m = page.evaluate(MEASURE)
+        nb_path = os.path.join(notebooks_dir, stem + ".ipynb")
+        nb = nbformat.read(nb_path, as_version=4) if os.path.exists(nb_path) else None
+        if combined:
+            want_charts, want_text, want_expect = totals["charts"], totals["text"], totals["want"]
+        elif nb is not None:
+            want_charts, want_text, want_expect = expected(nb)
+            totals["charts"] += want_charts
+            totals["text"] += want_text
+            totals["want"] += want_expect
+        else:
+            want_charts = want_text = want_expect = None
+        for c in m["clipped"]:
+            problems.append(f"{name}: {c}")
+        for s in m["split"]:
+            problems.append(f"{name}: {s} (one block expected)")
+        found = len(m["charts"])
+        for c in [c for c in m["charts"] if c]:
+            problems.append(f"{name}: chart not drawn: {c}")
+        for b in m["breakable"]:
+            problems.append(f"{name}: may break across pages: {b}")
+        if want_charts is not None:
+            if found != want_charts or found < want_expect:
+                problems.append(f"{name}: {found} charts, expected {want_charts} "
+                                f"({want_expect} cells expect one)")
+            if m["textCells"] != want_text:
+                problems.append(f"{name}: {m['textCells']} code cells show text output, the notebook has {want_text}")
+        text = squash(m["text"])
+        if nb is not None and not combined:
+            header = squash(m["header"])
+            title = title_of(nb, stem)
+            if title not in header or "exported" not in header:
+                problems.append(f"{name}: the header lacks the title or the export date: {header[:200]!r}")
+            for p in parameters_of(nb):
+                if squash(p) not in header:
+                    problems.append(f"{name}: the header lacks the parameters {p!r}")
+        if combined:
+            for a in answers:
+                if squash(a) not in text:
+                    problems.append(f"{name}: the answer {a!r} is missing")
+            if "Contents" not in text:
+                problems.append(f"{name}: no table of contents")
+        pdf = html_path[:-len(".html")] + ".pdf"
+        pdf_pages = None
+        if os.path.exists(pdf):
+            pdf_pages, page_texts = pdf_facts(pdf)
+            empty = [i + 1 for i, t in enumerate(page_texts) if not t.strip()]
+            if empty:
+                problems.append(f"{os.path.basename(pdf)}: pages without text: {empty}")
+            whole = squash(" ".join(page_texts))
+            if combined:
+                if pdf_pages < nb_pdf_pages:
+                    problems.append(f"{os.path.basename(pdf)}: {pdf_pages} pages, fewer than the "
+                                    f"notebooks' {nb_pdf_pages}")
                 for a in answers:
-                    if not any(squash(a) in t for t in pages_text):
-                        problems.append(f"the answer {a!r} is on no notebook's page")
-        finally:
-            browser.close()
+                    if squash(a)[:60] not in whole:
+                        problems.append(f"{os.path.basename(pdf)}: the answer {a!r} is missing")
+            else:
+                nb_pdf_pages += pdf_pages
+                if nb is not None and squash(title_of(nb, stem))[:40] not in whole:
+                    problems.append(f"{os.path.basename(pdf)}: the title is missing from its text")
+        rows.append((name, len(m["clipped"]), len(m["split"]), found, want_charts, pdf_pages))
+    if answers:
+        pages_text = []
+        for html_path in pages:
+            if os.path.basename(html_path) != COMBINED + ".html":
+                page.goto("file://" + os.path.abspath(html_path), wait_until="load")
+                pages_text.append(squash(page.evaluate("() => document.body.innerText")))
+        for a in answers:
+            if not any(squash(a) in t for t in pages_text):
+                problems.append(f"the answer {a!r} is on no notebook's page")
+    page.close()
     return problems, rows
 
 
-def print_rows(rows):
-    print(f"    {'page':40} {'clipped':>7} {'split':>5} {'charts':>9} {'PDF pages':>9}")
+def table(rows):
+    """The rows of check_notes as lines of a table."""
+    lines = [f"    {'page':40} {'clipped':>7} {'split':>5} {'charts':>9} {'PDF pages':>9}"]
     for name, clipped, split, found, want, pdf_pages in rows:
         charts = f"{found}/{want if want is not None else '?'}"
-        print(f"    {name:40} {clipped:>7} {split:>5} {charts:>9} {pdf_pages if pdf_pages is not None else '-':>9}")
+        lines.append(f"    {name:40} {clipped:>7} {split:>5} {charts:>9} {pdf_pages if pdf_pages is not None else '-':>9}")
+    return lines
 
 
 def load_answers(path):
@@ -257,7 +265,7 @@ def with_answers(src_dir, dst_dir):
     os.makedirs(dst_dir)
     written = []
     # The lesson's notebooks only (other tests leave executed notebooks of their own there).
-    lesson = sorted(os.path.basename(p) for p in glob.glob(os.path.join(ROOT, "notebooks", "*.ipynb")))
+    lesson = sorted(os.path.basename(p) for p in glob.glob(os.path.join(NOTEBOOKS, "*.ipynb")))
     for path in [os.path.join(src_dir, name) for name in lesson]:
         stem = os.path.basename(path)[:-len(".ipynb")]
         nb = nbformat.read(path, as_version=4)
@@ -284,43 +292,7 @@ def with_answers(src_dir, dst_dir):
     return written
 
 
-def suite():
-    """`./lab test`: the executed notebooks (target/notebooks/), answered, exported to
-    target/notes/ with PDFs, and read back."""
-    from export_notes import export_all
-
-    executed = os.path.join(ROOT, "target", "notebooks")
-    missing = [n for n in sorted(os.listdir(os.path.join(ROOT, "notebooks")))
-               if n.endswith(".ipynb") and not os.path.exists(os.path.join(executed, n))]
-    if missing:
-        print(f"FAIL no executed copy of {', '.join(missing)} in {executed}: run tools/run_notebooks.py first "
-              "(./lab test does)")
-        return 1
-    started = time.monotonic()
-    answered = os.path.join(ROOT, "target", "notes-answered")
-    notes = os.path.join(ROOT, "target", "notes")
-    answers = with_answers(executed, answered)
-    shutil.rmtree(notes, ignore_errors=True)
-    chromium = find_chromium()
-    export_all(sorted(glob.glob(os.path.join(answered, "*.ipynb"))), notes, chromium, executed=True)
-    exported = time.monotonic() - started
-    problems, rows = check_notes(notes, answered, answers)
-    print_rows(rows)
-    if not chromium:
-        problems.append("no PDF was printed: Chromium is missing")
-    for p in problems:
-        print("FAIL " + p)
-    combined = next((r for r in rows if r[0] == COMBINED + ".html"), None)
-    print(f"    {len(answers)} answers written and found; combined PDF "
-          f"{combined[5] if combined else '?'} pages; export {exported:.1f} s, "
-          f"check {time.monotonic() - started - exported:.1f} s; notes in target/notes/")
-    print(f"export: {0 if problems else 1} passed, {1 if problems else 0} failed")
-    return 1 if problems else 0
-
-
 def main(argv):
-    if argv == ["--suite"]:
-        return suite()
     notes_dir, notebooks_dir, answers, report = None, None, [], False
     args = list(argv)
     while args:
@@ -342,8 +314,8 @@ def main(argv):
         print(__doc__)
         return 2
     started = time.monotonic()
-    problems, rows = check_notes(notes_dir, notebooks_dir, answers, fail=not report)
-    print_rows(rows)
+    problems, rows = check_notes(notes_dir, notebooks_dir, answers)
+    print("\n".join(table(rows)))
     for p in problems:
         print(("     " if report else "FAIL ") + p)
     print(f"export check: {len(rows)} pages, {len(problems)} problems, {time.monotonic() - started:.1f} s")

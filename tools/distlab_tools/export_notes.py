@@ -14,7 +14,7 @@ Every page starts with the notebook's title, the date of export and the paramete
 learner ran with (the source of the cells tagged `parameters`); every printed PDF page repeats
 the title and the date at its top. Answers (cells tagged `answer` or `prediction`) are marked.
 
-Usage: export_notes.py [--executed] [--no-pdf] [DIR] [NOTEBOOK...]
+Usage: python -m distlab_tools.export_notes [--executed] [--no-pdf] [DIR] [NOTEBOOK...]
   DIR         default notes/
   NOTEBOOK    default every notebooks/*.ipynb, in order
   --executed  the notebooks already hold their outputs (e.g. target/notebooks/): export them
@@ -38,9 +38,8 @@ from nbconvert import HTMLExporter, MarkdownExporter
 from nbconvert.filters.markdown import markdown2html
 from traitlets.config import Config
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from evcxr_cache import link_cache  # noqa: E402
-from run_notebooks import ANSI, execute, problems  # noqa: E402
+from .evcxr_cache import link_cache
+from .run_notebooks import ANSI, execute, problems
 
 # Notebooks that need a run execute this many at a time: a run keeps about one core busy.
 JOBS = 2
@@ -50,7 +49,7 @@ COURSE = "Day 001: Introduction to Distributed Systems"
 ANSWER_TAGS = ("answer", "prediction")
 CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                   "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
-# A4 with these margins leaves 186 mm x 269 mm for the page; tests/export_check.py lays the
+# A4 with these margins leaves 186 mm x 269 mm for the page; distlab_tools.notes_check lays the
 # pages out at that width.
 PAGE_MARGIN_MM = {"top": 16, "bottom": 12, "left": 12, "right": 12}
 
@@ -285,11 +284,14 @@ FOOTER_TEMPLATE = ('<div style="font-size:7.5px;font-family:sans-serif;color:#55
 class Printer:
     """Prints HTML files to A4 PDFs with the system Chromium: through Playwright when it is
     installed (a header with title, date and parameters on every page), else with
-    `chromium --headless --print-to-pdf` (no running header)."""
+    `chromium --headless --print-to-pdf` (no running header). `browser`: a Playwright browser
+    to print with (the tests' fixture), left open by close()."""
 
-    def __init__(self, chromium):
+    def __init__(self, chromium, browser=None):
         self.chromium = chromium
-        self._pw = self._browser = None
+        self._pw, self._browser, self._own = None, browser, browser is None
+        if browser is not None:
+            return
         try:
             from playwright.sync_api import sync_playwright
             self._pw = sync_playwright().start()
@@ -316,7 +318,7 @@ class Printer:
         return result.returncode == 0 and os.path.exists(pdf_path)
 
     def close(self):
-        if self._browser is not None:
+        if self._browser is not None and self._own:
             self._browser.close()
         if self._pw is not None:
             self._pw.stop()
@@ -337,7 +339,7 @@ def ran_top_to_bottom(nb):
 
 def _run_one(path):
     """Executes one notebook in a kernel with its own copy of evcxr's cache (hard links: two
-    kernels on one cache can break each other, tools/evcxr_cache.py), in a worker process.
+    kernels on one cache can break each other, distlab_tools.evcxr_cache), in a worker process.
     Returns the executed notebook as JSON text."""
     import tempfile
 
@@ -425,11 +427,11 @@ def export(path, out_dir, chromium, executed=False, date=None, printer=None, kee
     return not failed
 
 
-def export_all(paths, out_dir, chromium, executed=False):
+def export_all(paths, out_dir, chromium, executed=False, browser=None):
     os.makedirs(out_dir, exist_ok=True)
     date = export_date()
     ran = run_needed(paths, executed)  # before the printer: the workers are forked
-    printer = Printer(chromium) if chromium else None
+    printer = Printer(chromium, browser) if chromium else None
     clean, kept = True, []
     try:
         for i, path in enumerate(paths, 1):

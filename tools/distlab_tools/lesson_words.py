@@ -21,7 +21,7 @@ With --check it also fails (exit 1) when the lesson breaks its shape:
 - a code cell on the core path longer than 15 lines, an `answer` cell that does not start with
   "**Your answer:**", or a `prediction` cell whose guess no later cell reads.
 
-Usage: lesson_words.py [--check] [NOTEBOOK...]   (default: notebooks/*.ipynb)
+Usage: python -m distlab_tools.lesson_words [--check] [NOTEBOOK...]   (default: notebooks/*.ipynb)
 """
 import glob
 import json
@@ -29,7 +29,8 @@ import os
 import re
 import sys
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from . import NOTEBOOKS
+
 HEADING = re.compile(r"^(#{1,6})\s+(.*)$")
 STATED = re.compile(r"\babout\s+(\d+)\s+minutes\b", re.I)
 PLAN_ROW = re.compile(r"^\|(.*)\|\s*\**(\d+)\**\s*\|\s*$")
@@ -71,11 +72,11 @@ def count(path, problems=None):
             for line in source.splitlines():
                 m = HEADING.match(line)
                 if m:
-                    l = len(m.group(1))
-                    if level is not None and l <= level:
+                    depth = len(m.group(1))
+                    if level is not None and depth <= level:
                         level = None
                     if level is None and m.group(2).strip().lower().startswith("go further"):
-                        level = l
+                        level = depth
         on_core = not optional and level is None
         for n, counted in ((whole, True), (core, on_core)):
             if not counted:
@@ -118,10 +119,12 @@ def stated_times(path):
     return [int(h) for h in header], rows
 
 
-def main(args):
-    check = "--check" in args
-    paths = [a for a in args if a != "--check"] or sorted(glob.glob(os.path.join(ROOT, "notebooks", "*.ipynb")))
+def lesson(paths=None, check=True):
+    """(lines of the report, problems): the model's minutes per notebook and for the core path;
+    with `check`, what breaks the lesson's shape (an empty list when nothing does)."""
+    paths = paths or sorted(glob.glob(os.path.join(NOTEBOOKS, "*.ipynb")))
     problems = [] if check else None
+    lines = []
     total = blank()
     figure = {}  # notebook number -> the figure its header and the plan must state
     for p in paths:
@@ -131,18 +134,18 @@ def main(args):
         number = os.path.basename(p)[:2]
         figure[number] = rounded(minutes(whole if optional else core))
         part = "go further" if optional else f"core {minutes(core):5.1f} min"
-        print(
+        lines.append(
             f"{os.path.basename(p):42} {part:16} whole {minutes(whole):5.1f} min  "
             f"({core['words'] if not optional else whole['words']} words, "
             f"{(whole if optional else core)['prediction']} predictions)"
         )
     core_minutes = minutes(total)
-    print(
+    lines.append(
         f"{'core path':42} {core_minutes:5.1f} min: {total['words']} words, {total['code']} code cells, "
         f"{total['answer']} answer cells, {total['prediction']} predictions"
     )
     if not check:
-        return 0
+        return lines, []
     if core_minutes > CORE_MINUTES:
         problems.append(f"{core_minutes:.1f} minutes on the core path (at most {CORE_MINUTES})")
     if total["prediction"] < CORE_PREDICTIONS:
@@ -165,6 +168,15 @@ def main(args):
                 continue
             if stated != want:
                 problems.append(f"{name}: the plan says {stated} minutes for {what}; the model says {want}")
+    return lines, problems
+
+
+def main(args):
+    check = "--check" in args
+    lines, problems = lesson([a for a in args if a != "--check"], check)
+    print("\n".join(lines))
+    if not check:
+        return 0
     for p in problems:
         print(f"FAIL {p}")
     print(f"lesson shape: {0 if problems else 1} passed, {1 if problems else 0} failed")

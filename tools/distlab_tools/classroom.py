@@ -2,7 +2,7 @@
 give each learner their own copy of the lesson, share evcxr's compiled dependencies, and
 hold each learner's server to a memory and CPU limit.
 
-Used by `jupyterhub_config.py` (the hub), `seed_cache.py` (setup) and `tests/class_hub.py`.
+Used by `jupyterhub_config.py` (the hub), `seed_cache.py` (setup) and `tests/py/test_class_hub.py`.
 Plain Python: nothing here imports JupyterHub, so it can be read and tested on its own.
 """
 import os
@@ -11,11 +11,11 @@ import shutil
 import signal
 import sys
 import time
+
 import tomllib
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-import evcxr_cache  # noqa: E402 (tools/evcxr_cache.py)
-from evcxr_kernel import write_if_changed as _write_if_changed  # noqa: E402
+from . import evcxr_cache
+from .evcxr_kernel import write_if_changed as _write_if_changed
 
 # JupyterHub lowercases names; these also make safe directory and cgroup names.
 NAME = re.compile(r"[a-z0-9][a-z0-9._-]{0,31}")
@@ -28,7 +28,7 @@ MANIFEST_NOTE = """\
 
 
 # `./lab notes` in a learner's folder, as the lesson tells them to type: their own notebooks,
-# exported by the project's tools/export_notes.py with the project's Python.
+# exported by the project's distlab_tools.export_notes with the project's Python.
 LAB_SCRIPT = """\
 #!/usr/bin/env bash
 # Written by ./lab class at every start of your server. In the class, `./lab notes [DIR]`
@@ -37,7 +37,7 @@ LAB_SCRIPT = """\
 set -euo pipefail
 here="$(cd "$(dirname "${{BASH_SOURCE[0]}}")" && pwd)"
 if [ "${{1:-}}" = notes ]; then
-    exec "{python}" "{export}" "${{2:-$here/notes}}" "$here"/notebooks/[0-9]*.ipynb
+    exec "{python}" -m distlab_tools.export_notes "${{2:-$here/notes}}" "$here"/notebooks/[0-9]*.ipynb
 fi
 echo "In the class, ./lab notes [DIR] exports your notebooks as study notes; the rest is the teacher's." >&2
 exit 2
@@ -137,8 +137,8 @@ def prepare_home(home, root, seed_cache=None):
     notebooks = os.path.join(crate, "notebooks")
     os.makedirs(notebooks, exist_ok=True)
     _write_if_changed(os.path.join(crate, "Cargo.toml"), manifest(root))
-    python, export = (os.path.join(root, ".venv", "bin", "python"), os.path.join(root, "tools", "export_notes.py"))
-    _write_if_changed(os.path.join(crate, "lab"), LAB_SCRIPT.format(python=python, export=export))
+    python = os.path.join(root, ".venv", "bin", "python")
+    _write_if_changed(os.path.join(crate, "lab"), LAB_SCRIPT.format(python=python))
     os.chmod(os.path.join(crate, "lab"), 0o755)
     answer_news(os.path.join(home, NEWS_SETTINGS))
     copied = []
@@ -255,11 +255,30 @@ def _write(path, text):
         f.write(text)
 
 
+USAGE = """usage: python -m distlab_tools.classroom COMMAND
+  prepare HOME ROOT SEED_CACHE   a learner's folder (in the learners' container image each
+                                 server starts with it: tools/class/z2jh-values.yaml)
+  users FILE TEACHER             checks the teacher's name and the list; prints how many learners
+  answer-news SETTINGS_FILE      answers JupyterLab's news prompt "no" (./lab open)"""
+
+
+def main(args):
+    if len(args) == 4 and args[0] == "prepare":
+        # What ClassSpawner does before a server starts on one machine.
+        done = prepare_home(*args[1:4])
+        print(f"distlab: {len(done)} notebooks copied into {args[1]}/distlab/notebooks")
+    elif len(args) == 3 and args[0] == "users":
+        try:
+            check_name(args[2], "./lab class: --teacher")
+            print(len(read_users(args[1])))
+        except ClassError as e:
+            sys.exit(f"error: {e}")
+    elif len(args) == 2 and args[0] == "answer-news":
+        answer_news(args[1])
+    else:
+        sys.exit(USAGE)
+    return 0
+
+
 if __name__ == "__main__":
-    # In the learners' container image (tools/class/Dockerfile) each server starts with
-    #   python3 classroom.py prepare HOME ROOT SEED_CACHE
-    # which does what ClassSpawner does before a server starts on one machine.
-    if len(sys.argv) != 5 or sys.argv[1] != "prepare":
-        sys.exit("usage: classroom.py prepare HOME ROOT SEED_CACHE")
-    done = prepare_home(*sys.argv[2:5])
-    print(f"distlab: {len(done)} notebooks copied into {sys.argv[2]}/distlab/notebooks")
+    sys.exit(main(sys.argv[1:]))

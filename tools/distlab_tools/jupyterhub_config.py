@@ -15,8 +15,7 @@ import sys
 
 from jupyterhub.spawner import SimpleLocalProcessSpawner
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import classroom  # noqa: E402
+from distlab_tools import classroom
 
 c = get_config()  # noqa: F821 (JupyterHub defines it)
 ROOT = os.environ["DISTLAB_ROOT"]
@@ -90,12 +89,12 @@ if os.geteuid() == 0:  # JupyterLab refuses to run as root unless told
     c.Spawner.args = ["--allow-root"]
 home = os.path.expanduser("~")
 c.Spawner.environment = {
-    # The class's own kernel spec first (tools/evcxr_kernel.py install_class), then the venv's.
+    # The class's own kernel spec first (distlab_tools.evcxr_kernel install_class), then the venv's.
     "JUPYTER_PATH": os.pathsep.join([os.path.join(CLASS, "jupyter"), os.path.join(VENV, "share", "jupyter")]),
     # The spawner gives each learner their own HOME; the Rust toolchain stays the hub's.
     "RUSTUP_HOME": os.environ.get("RUSTUP_HOME", os.path.join(home, ".rustup")),
     "CARGO_HOME": os.environ.get("CARGO_HOME", os.path.join(home, ".cargo")),
-    # Marks every process of the class, so tests/class_hub.py can find stragglers.
+    # Marks every process of the class, so tests/py/test_class_hub.py can find stragglers.
     "DISTLAB_CLASS_DIR": CLASS,
 }
 c.Spawner.mem_limit = os.environ.get("DISTLAB_CLASS_MEM", "2G")

@@ -5,7 +5,7 @@
     evcxr_kernel.py warm ROOT        compiles distlab once into evcxr's cache (skipped when the
                                      sources, the kernel and rustc are those of the last warm-up)
 
-Why each part exists (figures: README, "Performance"; the measurements: tools/notebook_speed.py):
+Why each part exists (figures: README, "Performance"; the measurements: distlab_tools.notebook_speed):
 
 - **A configuration made for this checkout**, `.venv/evcxr/` (EVCXR_CONFIG_DIR): the committed
   start-up commands (tools/evcxr/init.evcxr, prelude.rs) plus two lines that load distlab when
@@ -26,7 +26,7 @@ Why each part exists (figures: README, "Performance"; the measurements: tools/no
   JupyterLab opens, when distlab does not compile: a kernel whose start-up fails stops.
 
 The class (`./lab class`) registers its own kernel with the committed configuration only:
-every learner loads distlab from their own folder (tools/class/classroom.py).
+every learner loads distlab from their own folder (distlab_tools.classroom).
 """
 import hashlib
 import json
@@ -36,7 +36,6 @@ import subprocess
 import sys
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
 KERNEL = "rust"
 STAMP = "warm.stamp"
 
@@ -47,7 +46,7 @@ def config_dir(root):
 
 def write_if_changed(path, text):
     """Writes `text` to `path` unless it already holds exactly that (a file rewritten with the
-    same text would look changed to whatever watches it). Also used by tools/class."""
+    same text would look changed to whatever watches it). Also used by distlab_tools.classroom."""
     try:
         with open(path, encoding="utf-8") as f:
             if f.read() == text:
@@ -70,7 +69,7 @@ def write_config(root):
     os.makedirs(os.path.join(target, "tmp", ".cargo"), exist_ok=True)
     init = open(os.path.join(committed, "init.evcxr"), encoding="utf-8").read()
     init += (
-        "// Added by tools/evcxr_kernel.py: distlab loads while the notebook opens.\n"
+        "// Added by distlab_tools.evcxr_kernel: distlab loads while the notebook opens.\n"
         f":dep distlab = {{ path = {toml_string(os.path.realpath(root))} }}\n"
     )
     write_if_changed(os.path.join(target, "init.evcxr"), init)
@@ -79,7 +78,7 @@ def write_config(root):
     # distlab and all its dependencies (about 3 s on 2 cores, measured). One `let` here makes it
     # happen while the notebook opens instead of in the learner's first cell that has a `let`.
     prelude += (
-        "// Added by tools/evcxr_kernel.py: distlab loads, and is analysed, while the notebook opens.\n"
+        "// Added by distlab_tools.evcxr_kernel: distlab loads, and is analysed, while the notebook opens.\n"
         "use distlab::prelude::*;\n"
         "let distlab_kernel_ready = true;\n"
     )
@@ -163,7 +162,7 @@ def warm(root, cache_home=None, force=False):
     """Starts the kernel once (cwd notebooks/) and runs one cell, so evcxr's cache holds
     distlab's optimized build. Returns 0, or 1 when the kernel could not start."""
     cache_home = cache_home or os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache")
-    # Beside evcxr's cache, not in it: caches made of hard links to it (tools/evcxr_cache.py)
+    # Beside evcxr's cache, not in it: caches made of hard links to it (distlab_tools.evcxr_cache)
     # must not share the stamp, or warming one would mark them all warm.
     stamp_file = os.path.join(cache_home, "distlab-evcxr-" + STAMP)
     want = stamp(root)

@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """How long a learner waits: every code cell of each notebook timed in a fresh evcxr kernel.
 
-    tools/notebook_speed.py [NOTEBOOK...]                 this tree (default: every notebook)
-    tools/notebook_speed.py --base COMMIT [--runs 3] ...  this tree and COMMIT, alternating
-    tools/notebook_speed.py --seeds 200                   also the in-cell check of N seeds (07's
+    python -m distlab_tools.notebook_speed [NOTEBOOK...]                 this tree (default: every notebook)
+    python -m distlab_tools.notebook_speed --base COMMIT [--runs 3] ...  this tree and COMMIT, alternating
+    python -m distlab_tools.notebook_speed --seeds 200                   also the in-cell check of N seeds (07's
                                                           reference gossip), compile included
 
 For each notebook it prints: the kernel's start, the first cell (`:dep distlab` and the
@@ -29,9 +29,9 @@ import sys
 import tempfile
 import time
 
-from evcxr_cache import own_cache
+from . import ROOT
+from .evcxr_cache import own_cache
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 KERNEL = "rust"
 
 # 07's reference gossip checked over N seeds inside a cell (the figure the issue names), as
@@ -87,14 +87,22 @@ def code_cells(path):
 
 def prepare_kernel(tree):
     """Registers `tree`'s own kernel inside `tree` (its .venv/share/jupyter), as `./lab setup`
-    there would, and warms its cache; returns the JUPYTER_PATH that finds it. A tree from
-    before tools/evcxr_kernel.py gets the kernel it had: the committed tools/evcxr."""
+    there would, with `tree`'s own code, and warms its cache; returns the JUPYTER_PATH that
+    finds it. A tree from before the kernel helper gets the kernel it had: the committed
+    tools/evcxr."""
     data = os.path.join(tree, ".venv", "share", "jupyter")
-    helper = os.path.join(tree, "tools", "evcxr_kernel.py")
-    if os.path.exists(helper):
-        subprocess.run([sys.executable, helper, "install", tree], check=True, capture_output=True)
+    package = os.path.join(tree, "tools", "distlab_tools", "evcxr_kernel.py")
+    script = os.path.join(tree, "tools", "evcxr_kernel.py")
+    if os.path.exists(package) or os.path.exists(script):
+        # The tree's own helper: its package (PYTHONPATH names that tree's tools/, so its code
+        # runs, not this tree's) or, before the package, its script.
+        if os.path.exists(package):
+            helper, env = ["-m", "distlab_tools.evcxr_kernel"], dict(os.environ, PYTHONPATH=os.path.join(tree, "tools"))
+        else:
+            helper, env = [script], dict(os.environ)
+        subprocess.run([sys.executable, *helper, "install", tree], check=True, capture_output=True, env=env)
         os.environ["JUPYTER_PATH"] = data
-        subprocess.run([sys.executable, helper, "warm", tree], check=True)
+        subprocess.run([sys.executable, *helper, "warm", tree], check=True, env=dict(env, JUPYTER_PATH=data))
     else:
         kernel_dir = os.path.join(data, "kernels", KERNEL)
         os.makedirs(kernel_dir, exist_ok=True)

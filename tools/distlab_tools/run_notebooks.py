@@ -15,7 +15,9 @@ here, and a run fails on:
     in its text or HTML output.
 Each failure names the notebook, the cell's index and the error text.
 
-Usage: run_notebooks.py NOTEBOOK... ; exits non-zero when any notebook fails.
+The suite runs every notebook this way in stage 6 (tests/py/test_notebooks.py).
+
+Usage: python -m distlab_tools.run_notebooks NOTEBOOK... ; exits non-zero when any notebook fails.
 """
 import os
 import re
@@ -25,12 +27,12 @@ import time
 import nbformat
 from nbclient import NotebookClient
 
-from evcxr_cache import own_cache
+from . import ROOT, TARGET
+from .evcxr_cache import own_cache
 
 KERNEL = "rust"
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # Executed copies land here, for the scenario tests and for a look after a failure.
-EXECUTED_DIR = os.path.join(ROOT, "target", "notebooks")
+EXECUTED_DIR = os.path.join(TARGET, "notebooks")
 CELL_TIMEOUT = int(os.environ.get("DISTLAB_CELL_TIMEOUT", "900"))
 
 
@@ -127,6 +129,15 @@ def run_one(path):
     return nb, time.monotonic() - started
 
 
+def run_and_keep(path):
+    """Executes a notebook, keeps its executed copy in EXECUTED_DIR (for the scenario tests and
+    for a look after a failure); returns (its problems, seconds)."""
+    nb, seconds = run_one(path)
+    os.makedirs(EXECUTED_DIR, exist_ok=True)
+    nbformat.write(nb, os.path.join(EXECUTED_DIR, os.path.basename(path)))
+    return problems(nb), seconds
+
+
 def main(paths):
     if not paths:
         print("error: no notebooks given")
@@ -135,14 +146,11 @@ def main(paths):
     for path in paths:
         print(f"--- {path}", flush=True)
         try:
-            nb, seconds = run_one(path)
+            found, seconds = run_and_keep(path)
         except Exception as e:  # the kernel died or timed out: report and go on
             print(f"FAIL {path}: could not execute: {type(e).__name__}: {e}")
             failed += 1
             continue
-        os.makedirs(EXECUTED_DIR, exist_ok=True)
-        nbformat.write(nb, os.path.join(EXECUTED_DIR, os.path.basename(path)))
-        found = problems(nb)
         if found:
             failed += 1
             for index, message in found:
@@ -155,6 +163,6 @@ def main(paths):
 
 
 if __name__ == "__main__":
-    # Its own evcxr cache: tests/error_cells.py may run beside it (tools/evcxr_cache.py).
+    # Its own evcxr cache: distlab_tools.error_cells may run beside it (distlab_tools.evcxr_cache).
     own_cache(ROOT, "notebooks")
     sys.exit(main(sys.argv[1:]))

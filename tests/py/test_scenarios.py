@@ -1,4 +1,4 @@
-"""Notebook scenarios that need more than one run, executed in the real evcxr kernel:
+"""Stage 7: notebook scenarios that need more than one run, executed in the real evcxr kernel:
 
 1. a copy of 03-simulation with the loss parameter changed from 0.05 to 0.5 runs, and its
    statistics and charts change the way they must (lower delivery ratio, more crosses);
@@ -10,29 +10,24 @@
    double quote among them) gives HTML with the charts inline as SVG and every answer, and
    Markdown with every answer and the .svg files it links.
 
-Run after tools/run_notebooks.py, whose executed copies (target/notebooks/) it compares with.
-Two scenarios run at a time (DISTLAB_TEST_JOBS=1 for one), each kernel with its own evcxr cache.
+Run after stage 6, whose executed copies (target/notebooks/) it compares with. Two scenarios
+run at a time with `-n 2` (pytest-xdist), each worker's kernels with their own evcxr cache.
 """
 import glob
 import html
-import multiprocessing
 import os
 import re
-import sys
 import tempfile
-import time
 
 import nbformat
+import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(ROOT, "tools"))
-from evcxr_cache import own_cache  # noqa: E402
-from export_notes import export  # noqa: E402
-from run_notebooks import EXECUTED_DIR, execute, problems  # noqa: E402
+from distlab_tools import NOTEBOOKS
+from distlab_tools.export_notes import export
+from distlab_tools.run_notebooks import execute, problems
 
-NOTEBOOKS = os.path.join(ROOT, "notebooks")
+pytestmark = pytest.mark.scenarios
 DROP_FILL = 'fill="#D55E00"'
-JOBS = int(os.environ.get("DISTLAB_TEST_JOBS", "2"))
 
 
 def outputs(nb, mime):
@@ -61,9 +56,9 @@ def space_time(nb):
     raise AssertionError("no space-time diagram")
 
 
-def loss_change():
+def test_loss_change(kernel, executed_notebooks, figures):
     name = "03-simulation.ipynb"
-    original = nbformat.read(os.path.join(EXECUTED_DIR, name), as_version=4)
+    original = nbformat.read(os.path.join(executed_notebooks, name), as_version=4)
     changed = nbformat.read(os.path.join(NOTEBOOKS, name), as_version=4)
     cells = [c for c in changed.cells if c.cell_type == "code" and "let loss = 0.05;" in c.source]
     assert len(cells) == 1, f"expected one parameter cell with `let loss = 0.05;`, found {len(cells)}"
@@ -79,7 +74,7 @@ def loss_change():
     charts_after = [svg for _, svg in outputs(changed, "image/svg+xml")]
     assert len(charts_before) == len(charts_after), "the same charts should be drawn"
     assert any(a != b for a, b in zip(charts_before, charts_after)), "no chart changed"
-    return f"delivery ratio {before:.4f} -> {after:.4f}, crosses {crosses_before} -> {crosses_after}"
+    figures(f"delivery ratio {before:.4f} -> {after:.4f}, crosses {crosses_before} -> {crosses_after}")
 
 
 SEED = re.compile(r"^(\s*let\s+seed\s*(?::\s*u64)?\s*=\s*)[^;]+;", re.M)
@@ -102,7 +97,8 @@ def variants():
     return found
 
 
-def parameter_variant(name, seed, loss, guess):
+@pytest.mark.parametrize("name, seed, loss, guess", variants())
+def test_parameter_variant(name, seed, loss, guess, kernel):
     nb = nbformat.read(os.path.join(NOTEBOOKS, name), as_version=4)
     for c in nb.cells:
         if tagged(c, "parameters"):
@@ -113,7 +109,6 @@ def parameter_variant(name, seed, loss, guess):
     execute(nb, NOTEBOOKS)
     bad = problems(nb)
     assert not bad, f"cell {bad[0][0]}: {bad[0][1][:500]}"
-    return "every cell shows what its metadata expects"
 
 
 def fill_answers(nb):
@@ -137,7 +132,7 @@ def fill_answers(nb):
     return wanted
 
 
-def export_with_answer():
+def test_export_with_answer(kernel, figures):
     name = "05-glossary-and-reflection.ipynb"
     nb = nbformat.read(os.path.join(NOTEBOOKS, name), as_version=4)
     wanted = fill_answers(nb)
@@ -171,40 +166,5 @@ def export_with_answer():
             assert os.path.exists(path), f"{link} is linked but missing"
             head = open(path, encoding="utf-8").read(200)
             assert "<svg" in head, f"{link} is not an SVG"
-        return (f"{len(wanted)} answers in HTML and Markdown; HTML with {page.count('data:image/svg+xml;base64,')} "
+        figures(f"{len(wanted)} answers in HTML and Markdown; HTML with {page.count('data:image/svg+xml;base64,')} "
                 f"inline charts, Markdown with {len(links)} .svg files")
-
-
-def _worker(counter):
-    """Each worker's kernels get their own evcxr cache (tools/evcxr_cache.py)."""
-    with counter.get_lock():
-        counter.value += 1
-        number = counter.value
-    own_cache(ROOT, f"scenarios-{number}")
-
-
-def _run(task):
-    scenario, *args = task
-    label = " ".join([scenario.__name__] + [str(a) for a in args])
-    started = time.monotonic()
-    try:
-        return label, True, f"{scenario(*args)} ({time.monotonic() - started:.0f} s)"
-    except Exception as e:  # reported by main, which goes on with the others
-        return label, False, f"{type(e).__name__}: {e}"
-
-
-def main():
-    """Every scenario is a run of its own; two run at a time (this machine has two cores, and a
-    notebook's run keeps one of them busy)."""
-    tasks = [(loss_change,)] + [(parameter_variant, *v) for v in variants()] + [(export_with_answer,)]
-    passed = failed = 0
-    with multiprocessing.Pool(JOBS, initializer=_worker, initargs=(multiprocessing.Value("i", 0),)) as pool:
-        for label, ok, detail in pool.imap_unordered(_run, tasks):
-            print(f"{'ok  ' if ok else 'FAIL'} {label}: {detail}", flush=True)
-            passed, failed = passed + ok, failed + (not ok)
-    print(f"scenarios: {passed} passed, {failed} failed")
-    return 1 if failed else 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

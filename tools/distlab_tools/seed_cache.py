@@ -1,6 +1,6 @@
 """Fills the class's seed of evcxr's cache: runs the lesson's first cell (`:dep distlab`) once
 in the real kernel, so plotters, rand and serde are compiled once for the whole class.
-Each learner's cache then starts as hard links to it (tools/evcxr_cache.py).
+Each learner's cache then starts as hard links to it (distlab_tools.evcxr_cache).
 
 Usage: seed_cache.py CLASS_DIR. Does nothing when the seed matches the project's Cargo.lock,
 kernel options, evcxr and rustc; otherwise builds it again (about 30 s on 2 cores).
@@ -14,11 +14,8 @@ import time
 
 import nbformat
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(os.path.dirname(HERE))
-sys.path.insert(0, HERE)
-sys.path.insert(0, os.path.join(ROOT, "tools"))
-import classroom  # noqa: E402
+from . import ROOT, classroom
+from .run_notebooks import execute, problems
 
 
 def seed_stamp(root, extra):
@@ -65,8 +62,6 @@ def main(class_dir):
     os.environ["XDG_CACHE_HOME"] = cache_home  # evcxr's cache: $XDG_CACHE_HOME/evcxr
     # The class's kernel, as its learners get it (registered by ./lab class before this runs).
     os.environ["JUPYTER_PATH"] = os.path.join(class_dir, "jupyter")
-    from run_notebooks import execute, problems
-
     first = nbformat.read(os.path.join(ROOT, "notebooks", "00-start-here.ipynb"), as_version=4)
     code = [cell for cell in first.cells if cell.cell_type == "code"][:1]
     nb = nbformat.v4.new_notebook(cells=code)

@@ -42,7 +42,7 @@ def add_missing(seed, target):
 def own_cache(root, name):
     """Points this process's kernels (through XDG_CACHE_HOME) at target/evcxr-cache/NAME, made
     from the user's cache (~/.cache/evcxr) when there is one, and topped up from it on later
-    runs (`./lab setup` puts distlab's optimized build there: tools/evcxr_kernel.py); returns
+    runs (`./lab setup` puts distlab's optimized build there: distlab_tools.evcxr_kernel); returns
     its path."""
     user = os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "evcxr")
     home = os.path.join(root, "target", "evcxr-cache", name)

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The storm benchmark side by side: this tree against an earlier commit, in one run.
 
-    python3 tools/compare_storm.py --base <commit> [--runs 7]
+    .venv/bin/python -m distlab_tools.compare_storm --base <commit> [--runs 7]
 
 Builds `examples/storm.rs` in release for both (the base from `git archive`, in
 /tmp/distlab-base-<commit>), then runs them alternately, so a change in the machine's speed
@@ -20,7 +20,7 @@ import statistics
 import subprocess
 import sys
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from . import ROOT
 
 
 def build(tree, target):

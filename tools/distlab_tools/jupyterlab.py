@@ -1,30 +1,23 @@
 """The notebooks as a learner sees them: JupyterLab in a real browser (headless Chromium from
-the system, driven by Playwright).
+the system, driven by Playwright; Playwright's own browser download is never used).
 
-The suite (no arguments):
-  - starts JupyterLab on 127.0.0.1 with a random token, its own settings (every cell drawn,
-    windowing mode "none"; no autosave; no news) and a copy of each notebook under
-    target/browser/work/ (so nothing is ever saved into notebooks/);
-  - opens every notebooks/*.ipynb, clicks Run > Run All Cells and waits until every code cell
-    has finished;
-  - asserts that every cell whose `distlab` metadata expects image/svg+xml shows a visible,
-    decoded chart, that no cell shows an error or stderr output (nor a panic or a distlab
-    `error:` line, unless its metadata says `"error": true`), and that as many code cells ran
-    as there are;
-  - opens the copy of 03-simulation executed and saved by nbconvert (target/notebooks/, made by
-    tools/run_notebooks.py; JupyterLab does not trust it) and asserts its charts still show;
-  - saves a screenshot of each notebook, whole, in target/browser/NN-topic.png;
-  - stops JupyterLab, its kernels and the browser, also after a failure or Ctrl-C.
+`JupyterLab` starts a server on 127.0.0.1 with a random token, its own settings (every cell
+drawn, windowing mode "none"; no autosave; no news), serving a work folder of copies (so
+nothing is ever saved into notebooks/), and stops it, its kernels and their children, also
+after a failure. `open_and_run` opens a notebook in a new tab, clicks Run > Run All Cells (or
+runs each cell in turn) and waits until every code cell has finished; `cell_problems` is what
+a learner would see go wrong. The suite's stage 9 (tests/py/test_jupyterlab.py) uses them
+through pytest fixtures.
 
 For another notebook (e.g. a generated one):
-  browser_jupyterlab.py NOTEBOOK... [--json OUT.json] [--no-run] [--each] [--allow-errors]
-                        [--timeout SECONDS] [--screenshots DIR]
+  python -m distlab_tools.jupyterlab NOTEBOOK... [--json OUT.json] [--no-run] [--each]
+                        [--allow-errors] [--timeout SECONDS] [--screenshots DIR]
   runs each given notebook the same way and writes what JupyterLab rendered under each cell
   (see run_in_jupyterlab) to OUT.json; exits 1 on a problem unless --allow-errors. --each runs
   every code cell in turn instead of Run All (which stops at a cell whose reply is an error);
   --no-run only opens the notebook as saved.
 From Python:
-  from browser_jupyterlab import run_in_jupyterlab
+  from distlab_tools.jupyterlab import run_in_jupyterlab
   results = run_in_jupyterlab(["x.ipynb"], run=True, each=False)   # one dict per notebook:
       {"path", "seconds", "code_cells", "cells_run", "problems", "screenshot",
        "cells": [{"index", "type", "source", "execution_count", "trusted",
@@ -48,11 +41,10 @@ import urllib.request
 
 import nbformat
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(ROOT, "tools"))
-from export_notes import CHROMIUM_FLAGS, find_chromium  # noqa: E402
+from . import ROOT, TARGET
+from .export_notes import CHROMIUM_FLAGS, find_chromium
 
-OUT = os.path.join(ROOT, "target", "browser")
+OUT = os.path.join(TARGET, "browser")
 TIMEOUT = float(os.environ.get("DISTLAB_BROWSER_TIMEOUT", "900"))
 VIEWPORT = {"width": 1280, "height": 900}
 SCREENSHOT_MAX_HEIGHT = 16000
@@ -392,6 +384,25 @@ def _on_sigterm(*_):
     raise SystemExit(143)  # so the `finally` blocks stop JupyterLab and the browser
 
 
+def lab_copies(notebooks, work_dir, untrusted=()):
+    """(copy, run it?, expected untrusted?) for each notebook copied into a fresh work_dir."""
+    shutil.rmtree(work_dir, ignore_errors=True)
+    jobs = [(copy_for_lab(p, work_dir), True, False) for p in notebooks]
+    jobs += [(copy_for_lab(p, work_dir, "untrusted-" + os.path.basename(p)), False, True) for p in untrusted]
+    return jobs
+
+
+def summary(r, run, untrusted=False):
+    """One line on what a notebook showed in JupyterLab."""
+    charts = sum(1 for c in r.get("cells", []) for o in c["outputs"] for i in o["images"] if i["visible"])
+    verb = (f"{r.get('cells_run', 0)}/{r.get('code_cells', 0)} code cells ran" if run
+            else "opened as saved" + (" (untrusted)" if untrusted else ""))
+    split = f" (open {r.get('open_s', '-')}, run {r.get('run_s', '-')}, screenshot {r.get('screenshot_s', '-')})"
+    shot = r.get("screenshot")
+    return (f"{'ok  ' if not r['problems'] else 'FAIL'} {r['path']}: {verb}, {charts} charts visible, "
+            f"{r['seconds']} s{split}" + (f", screenshot {os.path.relpath(shot, ROOT)}" if shot else ""))
+
+
 def run_in_jupyterlab(notebooks, run=True, timeout=TIMEOUT, screenshots_dir=None, untrusted=(),
                       work_dir=None, log=print, each=False):
     """Runs each notebook (a path) in JupyterLab in headless Chromium and returns one result
@@ -404,9 +415,7 @@ def run_in_jupyterlab(notebooks, run=True, timeout=TIMEOUT, screenshots_dir=None
     if not chromium:
         raise RuntimeError("no Chromium found (Debian/Ubuntu, as root: apt-get install -y chromium)")
     work_dir = work_dir or os.path.join(OUT, "work")
-    shutil.rmtree(work_dir, ignore_errors=True)
-    jobs = [(copy_for_lab(p, work_dir), run, False) for p in notebooks]
-    jobs += [(copy_for_lab(p, work_dir, "untrusted-" + os.path.basename(p)), False, True) for p in untrusted]
+    jobs = [(path, run if not bad else False, bad) for path, _, bad in lab_copies(notebooks, work_dir, untrusted)]
     previous = signal.signal(signal.SIGTERM, _on_sigterm)
     results = []
     try:
@@ -420,12 +429,7 @@ def run_in_jupyterlab(notebooks, run=True, timeout=TIMEOUT, screenshots_dir=None
                     r = open_and_run(browser, lab, rel, run=do_run, timeout=timeout, screenshot=shot,
                                      expect_untrusted=untrusted_one, each=each)
                     results.append(r)
-                    charts = sum(1 for c in r.get("cells", []) for o in c["outputs"] for i in o["images"] if i["visible"])
-                    verb = (f"{r.get('cells_run', 0)}/{r.get('code_cells', 0)} code cells ran" if do_run
-                            else "opened as saved" + (" (untrusted)" if untrusted_one else ""))
-                    split = f" (open {r.get('open_s', '-')}, run {r.get('run_s', '-')}, screenshot {r.get('screenshot_s', '-')})"
-                    log(f"    {'ok  ' if not r['problems'] else 'FAIL'} {rel}: {verb}, {charts} charts visible, "
-                        f"{r['seconds']} s{split}" + (f", screenshot {os.path.relpath(shot, ROOT)}" if shot else ""))
+                    log("    " + summary(r, do_run, untrusted_one))
                     for p in r["problems"]:
                         log(f"         {p}")
             finally:
@@ -435,26 +439,10 @@ def run_in_jupyterlab(notebooks, run=True, timeout=TIMEOUT, screenshots_dir=None
     return results
 
 
-def suite():
-    notebooks = sorted(os.path.join(ROOT, "notebooks", n) for n in os.listdir(os.path.join(ROOT, "notebooks"))
-                       if n.endswith(".ipynb"))
-    executed = os.path.join(ROOT, "target", "notebooks", "03-simulation.ipynb")
-    if not os.path.exists(executed):
-        print(f"FAIL {executed} is missing: run tools/run_notebooks.py first (./lab test does)")
-        return 1
-    started = time.monotonic()
-    results = run_in_jupyterlab(notebooks, screenshots_dir=OUT, untrusted=[executed])
-    failed = sum(1 for r in results if r["problems"])
-    with open(os.path.join(OUT, "results.json"), "w") as f:
-        json.dump(results, f, indent=1)
-    print(f"browser: {len(results) - failed} passed, {failed} failed ({time.monotonic() - started:.0f} s; "
-          f"screenshots and results.json in target/browser/)")
-    return 1 if failed else 0
-
-
 def main(argv):
     if not argv:
-        return suite()
+        print(__doc__)
+        return 2
     paths, out_json, run, allow, timeout, shots, each = [], None, True, False, TIMEOUT, None, False
     args = list(argv)
     while args:
