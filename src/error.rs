@@ -16,7 +16,7 @@
 //!   pipe, so it could arrive after the cell had finished, under the next cell or under none.
 //!   `tools/evcxr/prelude.rs` points the kernel's stderr at its stdout when the kernel starts,
 //!   and evcxr hands on everything printed to stdout before it reports the cell finished, so
-//!   the error is always under the cell that made it (`tests/error_cells.py` checks 200 of 200).
+//!   the error is always under the cell that made it (`python -m distlab_tools.error_cells` checks 200 of 200; stage 6 of `./lab test`).
 
 use std::fmt;
 
