@@ -45,7 +45,11 @@ def build(n, crate=".."):
         err = nbformat.v4.new_code_cell(f"let config_{i} = Config::builder().loss({bad_value(i)}.0).build()?;")
         err.metadata["error_cell"] = i
         err.metadata["distlab"] = {"error": True}
-        ok = nbformat.v4.new_code_cell(f'println!("kept = {{}}", kept);\nkept = {i + 1};')
+        # The value read back is the cell's result, not a println!: evcxr forwards a cell's
+        # stdout from its child process on a thread of its own, and under load a line can
+        # arrive after the cell is reported done, when nbclient no longer records it (seen in
+        # 2 of 3 runs beside builds). The result travels with the cell's reply.
+        ok = nbformat.v4.new_code_cell(f'let shown = kept;\nkept = {i + 1};\nformat!("kept = {{}}", shown)')
         ok.metadata["working_cell"] = i
         cells += [err, ok]
     nb.cells = cells
