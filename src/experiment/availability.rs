@@ -10,6 +10,7 @@ use crate::cluster::Cluster;
 use crate::config::{Config, Latency};
 use crate::error::{Error, Result};
 use crate::table::{show_tables, Table, Tabular};
+use crate::verbs::Verbs;
 
 /// An architecture whose availability is measured.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

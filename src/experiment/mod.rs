@@ -23,6 +23,7 @@ use crate::config::{Config, ConfigBuilder};
 use crate::error::{Error, Result};
 use crate::stats::RunStats;
 use crate::table::{show_tables, Table, Tabular};
+use crate::verbs::Verbs;
 
 mod availability;
 mod growth;
