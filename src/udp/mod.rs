@@ -4,7 +4,10 @@
 //! and messages are JSON datagrams. [`RealCluster`] runs every node in this process and keeps
 //! the omniscient view, so its verbs, reports, trace and statistics are the simulation's and
 //! every table and chart works on a real run too; timestamps are real microseconds since the
-//! cluster started. [`Member`] runs one node per process (the `distlab-node` binary) and
+//! cluster started. Its verbs are the [`Verbs`] trait's, the same table as the simulation's
+//! ([`crate::verbs`]): a `Vec<Call>` runs on either, except the verbs that need virtual time,
+//! which are errors here. With the trace on it keeps the calls it was given, and saves them
+//! as a run file ([`RealCluster::run_file`], see [`crate::runfile`]). [`Member`] runs one node per process (the `distlab-node` binary) and
 //! reports only what that node can know.
 //!
 //! The node logic is the simulation's ([`crate::protocol::kv`]), and so is the fault model
