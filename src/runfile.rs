@@ -48,7 +48,8 @@ pub const FORMAT: u32 = 1;
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Source {
-    /// The simulation (files without a `runtime` field: every file before real runs had one).
+    /// The simulation. Its files have no `runtime` field, like every run file saved before
+    /// real runs could be.
     #[default]
     Sim,
     /// Real UDP sockets ([`RealCluster`]).

@@ -1,4 +1,5 @@
-//! Parity: one script on the simulated cluster and on real UDP sockets must give the same
+//! Parity: one script, a list of [`Call`]s from the crate's verb table, applied through the
+//! same `Verbs::apply` on the simulated cluster and on real UDP sockets, must give the same
 //! acks, timeouts, fates, verdicts, stale lists and counters (turmoil's parity tests are the
 //! model). Only timing may differ, so latencies and round-trip times are not compared; the
 //! timeout (500 ms) is far above loopback's round trip, so no reply arrives after it, which is
