@@ -126,8 +126,9 @@ impl fmt::Display for Latency {
 ///     r#"{"nodes":3,"latency":{"kind":"constant","ms":5.0},"loss":0.0,"duplication":0.0,
 ///         "durable":true,"seed":7,"timeout_ms":200.0,"trace":true}"#,
 /// ).unwrap();
-/// assert_eq!(serde_json::from_str::<Config>(&serde_json::to_string(&config).unwrap()).unwrap(), config);
-/// let bad = serde_json::from_str::<Config>(&serde_json::to_string(&config).unwrap().replace("\"loss\":0.0", "\"loss\":2.0"));
+/// let text = serde_json::to_string(&config).unwrap();
+/// assert_eq!(serde_json::from_str::<Config>(&text).unwrap(), config);
+/// let bad = serde_json::from_str::<Config>(&text.replace("\"loss\":0.0", "\"loss\":2.0"));
 /// assert!(bad.unwrap_err().to_string().starts_with("invalid loss: 2 (allowed: a probability in [0, 1])"));
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -83,8 +83,8 @@ fn script() -> Vec<Call> {
 /// The script's calls after which the replicas of [`KEY`] are checked (a read, not a call).
 const CHECKS: [usize; 3] = [5, 6, 16];
 
-/// Runs the script on either runtime; `check` is the runtime's consistency check.
-fn run<R: Verbs>(r: &mut R, check: impl Fn(&R) -> Outcome) -> Vec<Outcome> {
+/// Plays the script on either runtime; `check` is the runtime's consistency check.
+fn play<R: Verbs>(r: &mut R, check: impl Fn(&R) -> Outcome) -> Vec<Outcome> {
     let mut out = Vec::new();
     for (i, call) in script().into_iter().enumerate() {
         out.push(outcome(r.apply(call).unwrap()));
@@ -96,11 +96,11 @@ fn run<R: Verbs>(r: &mut R, check: impl Fn(&R) -> Outcome) -> Vec<Outcome> {
 }
 
 fn sim_script(c: &mut Cluster) -> Vec<Outcome> {
-    run(c, |c| check(c.check_consistency(KEY)))
+    play(c, |c| check(c.check_consistency(KEY)))
 }
 
 fn real_script(c: &mut RealCluster) -> Vec<Outcome> {
-    run(c, |c| check(c.check_consistency(KEY)))
+    play(c, |c| check(c.check_consistency(KEY)))
 }
 
 fn config(loss: f64, trace: bool) -> Config {

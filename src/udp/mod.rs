@@ -7,8 +7,8 @@
 //! cluster started. Its verbs are the [`Verbs`] trait's, the same table as the simulation's
 //! ([`crate::verbs`]): a `Vec<Call>` runs on either, except the verbs that need virtual time,
 //! which are errors here. With the trace on it keeps the calls it was given, and saves them
-//! as a run file ([`RealCluster::run_file`], see [`crate::runfile`]). [`Member`] runs one node per process (the `distlab-node` binary) and
-//! reports only what that node can know.
+//! as a run file ([`RealCluster::run_file`], see [`crate::runfile`]). [`Member`] runs one
+//! node per process (the `distlab-node` binary) and reports only what that node can know.
 //!
 //! The node logic is the simulation's ([`crate::protocol::kv`]), and so is the fault model
 //! (the crate's `faults` module): with the same seed the same messages are lost. Timing is real, so two

@@ -74,11 +74,13 @@ pub fn apply(c: &mut Cluster, call: &Call) {
     if let Err(e) = c.apply(call.clone()) {
         let named_unknown = call.check(c.config()).is_err();
         let down_actor = matches!(e, Error::NodeDown { .. } | Error::AllDown { .. });
-        let past = matches!(
-            (call, &e),
-            (Call::CrashAt { at_ms, .. } | Call::RecoverAt { at_ms, .. }, Error::InvalidArgument { name: "at_ms", .. })
-                if *at_ms < now
-        );
+        let past = match (call, &e) {
+            (
+                Call::CrashAt { at_ms, .. } | Call::RecoverAt { at_ms, .. },
+                Error::InvalidArgument { name, .. },
+            ) => *name == "at_ms" && *at_ms < now,
+            _ => false,
+        };
         assert!(named_unknown || down_actor || past, "unexpected error for {call:?}: {e}");
     }
 }
