@@ -8,18 +8,10 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
 
-use serde::{Serialize, Serializer};
+use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::node::{NodeId, NodeRef};
-
-fn names_list<S: Serializer>(names: &Option<Arc<Names>>, s: S) -> std::result::Result<S::Ok, S::Error> {
-    names.as_ref().map(|n| &n.list).serialize(s)
-}
-
-fn as_text<S: Serializer>(latency: &Latency, s: S) -> std::result::Result<S::Ok, S::Error> {
-    s.collect_str(latency)
-}
 
 /// The largest cluster a [`Config`] accepts.
 pub const MAX_NODES: usize = 1_000_000;
@@ -122,12 +114,28 @@ impl fmt::Display for Latency {
 /// A validated cluster configuration. Build one with [`Config::builder`].
 ///
 /// Cloning is cheap (names are shared), so experiments build many clusters from one config.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+///
+/// It reads and writes as JSON (a run file's header holds one): reading goes through
+/// [`ConfigBuilder::build`], so a value out of range in a file is the same [`Error`] as in
+/// code, naming the field, the value and the allowed range. `names` and `seed` may be left
+/// out (no names; [`DEFAULT_SEED`]); every other field is required.
+///
+/// ```
+/// # use distlab::prelude::*;
+/// let config: Config = serde_json::from_str(
+///     r#"{"nodes":3,"latency":{"kind":"constant","ms":5.0},"loss":0.0,"duplication":0.0,
+///         "durable":true,"seed":7,"timeout_ms":200.0,"trace":true}"#,
+/// ).unwrap();
+/// let text = serde_json::to_string(&config).unwrap();
+/// assert_eq!(serde_json::from_str::<Config>(&text).unwrap(), config);
+/// let bad = serde_json::from_str::<Config>(&text.replace("\"loss\":0.0", "\"loss\":2.0"));
+/// assert!(bad.unwrap_err().to_string().starts_with("invalid loss: 2 (allowed: a probability in [0, 1])"));
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "ConfigFile", into = "ConfigFile")]
 pub struct Config {
     pub(crate) nodes: usize,
-    #[serde(serialize_with = "names_list")]
     pub(crate) names: Option<Arc<Names>>,
-    #[serde(serialize_with = "as_text")]
     pub(crate) latency: Latency,
     pub(crate) loss: f64,
     pub(crate) duplication: f64,
@@ -142,6 +150,63 @@ pub struct Config {
 pub(crate) struct Names {
     pub(crate) list: Vec<String>,
     pub(crate) index: BTreeMap<String, u32>,
+}
+
+/// A [`Config`] as JSON holds it: the builder's inputs, not yet checked. [`Config`] reads
+/// and writes through it, and a run file's header keeps one (with its seed beside it, as
+/// run files always had it), so there is one schema and one check, the builder's.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ConfigFile {
+    pub(crate) nodes: usize,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) names: Option<Vec<String>>,
+    pub(crate) latency: Latency,
+    pub(crate) loss: f64,
+    pub(crate) duplication: f64,
+    pub(crate) durable: bool,
+    /// Left out in a run file's header, which gives the seed before the configuration.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) seed: Option<u64>,
+    pub(crate) timeout_ms: f64,
+    pub(crate) trace: bool,
+}
+
+impl From<Config> for ConfigFile {
+    fn from(c: Config) -> Self {
+        ConfigFile {
+            nodes: c.nodes,
+            names: c.names.as_ref().map(|n| n.list.clone()),
+            latency: c.latency,
+            loss: c.loss,
+            duplication: c.duplication,
+            durable: c.durable,
+            seed: Some(c.seed),
+            timeout_ms: c.timeout_ms,
+            trace: c.trace,
+        }
+    }
+}
+
+impl TryFrom<ConfigFile> for Config {
+    type Error = Error;
+
+    /// Through [`ConfigBuilder::build`]: the same checks and errors as in code.
+    fn try_from(f: ConfigFile) -> Result<Config> {
+        let b = Config::builder()
+            .latency(f.latency)
+            .loss(f.loss)
+            .duplication(f.duplication)
+            .durable(f.durable)
+            .seed(f.seed.unwrap_or(DEFAULT_SEED))
+            .timeout_ms(f.timeout_ms)
+            .trace(f.trace);
+        match f.names {
+            Some(names) => b.names(names).nodes(f.nodes),
+            None => b.nodes(f.nodes),
+        }
+        .build()
+    }
 }
 
 impl Default for Config {
@@ -228,20 +293,29 @@ impl Config {
     pub fn resolve_all<N: Into<NodeRef>>(&self, nodes: impl IntoIterator<Item = N>) -> Result<Vec<NodeId>> {
         nodes.into_iter().map(|n| self.resolve(n)).collect()
     }
-    /// What `other` changes: "field value" for each field that differs. Derived from the
+    /// What `other` changes: "field value" for each field that differs (a field `other`
+    /// leaves out, such as names, shows as `null`; the latency in words). Derived from the
     /// serialized configuration, so a field added to [`Config`] is compared without a change
     /// here.
     pub fn differences(&self, other: &Config) -> Vec<String> {
-        let (Ok(serde_json::Value::Object(a)), Ok(serde_json::Value::Object(b))) =
-            (serde_json::to_value(self), serde_json::to_value(other))
-        else {
+        let shown = |c: &Config| {
+            let mut v = serde_json::to_value(c).ok()?;
+            v["latency"] = serde_json::Value::String(c.latency.to_string());
+            match v {
+                serde_json::Value::Object(map) => Some(map),
+                _ => None,
+            }
+        };
+        let (Some(a), Some(b)) = (shown(self), shown(other)) else {
             return Vec::new();
         };
-        b.iter()
-            .filter(|(k, v)| a.get(*k) != Some(*v))
-            .map(|(k, v)| match v {
-                serde_json::Value::String(text) => format!("{k} {text}"),
-                v => format!("{k} {v}"),
+        let keys: std::collections::BTreeSet<&String> = a.keys().chain(b.keys()).collect();
+        keys.into_iter()
+            .filter(|k| a.get(*k) != b.get(*k))
+            .map(|k| match b.get(k) {
+                Some(serde_json::Value::String(text)) => format!("{k} {text}"),
+                Some(v) => format!("{k} {v}"),
+                None => format!("{k} null"),
             })
             .collect()
     }

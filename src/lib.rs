@@ -35,10 +35,13 @@
 //! - [`protocol`]: what a node does, apart from how messages move: the [`protocol::Protocol`]
 //!   trait (per-node state, handlers that write effects into an [`protocol::Out`] buffer and
 //!   do no I/O) and the built-in key-value protocol, [`protocol::kv`], written once.
+//! - [`verbs`]: the lesson's verbs declared once, as data: [`verbs::Call`] (one variant per
+//!   verb: `send`, `broadcast`, `replicate`, `sync`, `crash`, `recover`, `partition`, `heal`,
+//!   `post`, ...) and [`verbs::Verbs`], the trait both runtimes implement, so one `Vec<Call>`
+//!   runs on either; the typed methods (`cluster.send(0, 1, "hi")?`) are the trait's, which
+//!   the prelude brings in.
 //! - [`sim`]: the simulated runtime (virtual clock, next-event queue) and [`Cluster`], the
-//!   key-value protocol on it with the lesson's verbs (`send`, `broadcast`, `replicate`,
-//!   `sync`, `crash`, `recover`, `partition`, `heal`, `post`) and `step` / `run` /
-//!   `run_until`.
+//!   key-value protocol on it with the lesson's verbs and `step` / `run` / `run_until`.
 //! - [`udp`]: the same protocol over real UDP sockets on 127.0.0.1: [`udp::RealCluster`]
 //!   (every node in this process, the omniscient view) and [`udp::Member`] (one node per
 //!   process, for the `distlab-node` binary, which reports only what that node can know).
@@ -92,6 +95,7 @@ pub mod time;
 pub mod topology;
 pub mod trace;
 pub mod udp;
+pub mod verbs;
 pub mod whatif;
 
 /// The simulated cluster (kept at its old path, `distlab::cluster::Cluster`).
@@ -120,5 +124,6 @@ pub mod prelude {
     pub use crate::table::{Table, Tabular};
     pub use crate::topology::{Role, Topology};
     pub use crate::trace::{DropCause, Event, EventKind, MsgId, Recorded, Time};
+    pub use crate::verbs::{Call, Verbs};
     pub use crate::whatif::{Change, Fork, WhatIf};
 }

@@ -23,6 +23,7 @@ use crate::stats::RunStats;
 use crate::table::{Table, Tabular};
 use crate::time::Time;
 use crate::trace::{DropCause, MsgId, Recorded};
+use crate::verbs::{Call, Verbs};
 
 /// The one thing a fork changes.
 #[derive(Debug, Clone, PartialEq)]
@@ -129,8 +130,11 @@ impl Cluster {
             Change::Nothing => (Effect::Nothing, None),
             Change::Crash(n) => (Effect::Crash(self.id_of(n.clone())?), None),
             Change::Recover(n) => (Effect::Recover(self.id_of(n.clone())?), None),
-            Change::Loss(p) if (0.0..=1.0).contains(p) => (Effect::Loss(*p), None),
-            Change::Loss(p) => return Err(Error::argument("loss", p, "a probability in [0, 1]")),
+            // Checked as a configuration is: the same error for a loss out of range.
+            Change::Loss(p) => {
+                crate::config::Config::builder().loss(*p).build()?;
+                (Effect::Loss(*p), None)
+            }
             Change::Latency(l) => {
                 crate::config::Config::builder().latency(*l).build()?;
                 (Effect::Latency(*l), None)
@@ -195,7 +199,7 @@ impl Cluster {
         let outcomes = self
             .calls
             .iter()
-            .map(|call| call.apply(&mut c).unwrap_or_else(|e| format!("error: {e}")))
+            .map(|call| c.apply(call.clone()).map_or_else(|e| format!("error: {e}"), |o| o.summary()))
             .collect();
         let armed = c.sim.fork.take();
         let applied_at = armed.as_ref().and_then(|f| f.applied_at);
@@ -286,8 +290,7 @@ impl WhatIf {
             .calls()
             .iter()
             .filter_map(|c| match c {
-                crate::sim::calls::Call::Replicate { key, .. }
-                | crate::sim::calls::Call::ReplicateFrom { key, .. } => Some(key.clone()),
+                Call::Replicate { key, .. } | Call::ReplicateFrom { key, .. } => Some(key.clone()),
                 _ => None,
             })
             .collect();

@@ -1,4 +1,5 @@
-//! Parity: one script on the simulated cluster and on real UDP sockets must give the same
+//! Parity: one script, a list of [`Call`]s from the crate's verb table, applied through the
+//! same `Verbs::apply` on the simulated cluster and on real UDP sockets, must give the same
 //! acks, timeouts, fates, verdicts, stale lists and counters (turmoil's parity tests are the
 //! model). Only timing may differ, so latencies and round-trip times are not compared; the
 //! timeout (500 ms) is far above loopback's round trip, so no reply arrives after it, which is
@@ -8,6 +9,7 @@ use distlab::node::Counters;
 use distlab::prelude::*;
 use distlab::report::TargetReport;
 use distlab::udp::RealCluster;
+use distlab::verbs::Call;
 
 /// What both runtimes must agree on for one verb.
 #[derive(Debug, PartialEq)]
@@ -38,111 +40,67 @@ fn check(r: ConsistencyReport) -> Outcome {
     Outcome::Check { stale: r.stale().iter().map(|s| s.to_string()).collect(), verdict: r.verdict }
 }
 
-/// The verbs of the script, for either runtime.
-trait Runtime {
-    fn send(&mut self, from: u32, to: u32, text: &str) -> OpReport;
-    fn broadcast(&mut self, from: u32, text: &str) -> OpReport;
-    fn replicate(&mut self, key: &str, value: &str) -> OpReport;
-    fn sync(&mut self, node: u32) -> OpReport;
-    fn check(&mut self, key: &str) -> ConsistencyReport;
-    fn crash(&mut self, node: u32) -> Log;
-    fn recover(&mut self, node: u32) -> Log;
-    fn partition(&mut self, group: Vec<u32>) -> Log;
-    fn one_way(&mut self, from: u32, to: u32) -> Log;
-    fn heal(&mut self) -> Log;
-}
-
-impl Runtime for Cluster {
-    fn send(&mut self, from: u32, to: u32, text: &str) -> OpReport {
-        Cluster::send(self, from, to, text).unwrap()
-    }
-    fn broadcast(&mut self, from: u32, text: &str) -> OpReport {
-        Cluster::broadcast(self, from, text).unwrap()
-    }
-    fn replicate(&mut self, key: &str, value: &str) -> OpReport {
-        Cluster::replicate(self, key, value).unwrap()
-    }
-    fn sync(&mut self, node: u32) -> OpReport {
-        Cluster::sync(self, node).unwrap()
-    }
-    fn check(&mut self, key: &str) -> ConsistencyReport {
-        self.check_consistency(key)
-    }
-    fn crash(&mut self, node: u32) -> Log {
-        Cluster::crash(self, node).unwrap()
-    }
-    fn recover(&mut self, node: u32) -> Log {
-        Cluster::recover(self, node).unwrap()
-    }
-    fn partition(&mut self, group: Vec<u32>) -> Log {
-        Cluster::partition(self, [group]).unwrap()
-    }
-    fn one_way(&mut self, from: u32, to: u32) -> Log {
-        self.partition_one_way([from], [to]).unwrap()
-    }
-    fn heal(&mut self) -> Log {
-        Cluster::heal(self)
+/// One outcome as both runtimes must agree on it: a report's acks, timeouts and fates, a
+/// log's length.
+fn outcome(o: distlab::verbs::Outcome) -> Outcome {
+    use distlab::verbs::Outcome as O;
+    match o {
+        O::Report(r) => op(r),
+        O::Log(log) => Outcome::Log(log.lines.len()),
+        other => panic!("the script has no verb that returns {other:?}"),
     }
 }
 
-impl Runtime for RealCluster {
-    fn send(&mut self, from: u32, to: u32, text: &str) -> OpReport {
-        RealCluster::send(self, from, to, text).unwrap()
-    }
-    fn broadcast(&mut self, from: u32, text: &str) -> OpReport {
-        RealCluster::broadcast(self, from, text).unwrap()
-    }
-    fn replicate(&mut self, key: &str, value: &str) -> OpReport {
-        RealCluster::replicate(self, key, value).unwrap()
-    }
-    fn sync(&mut self, node: u32) -> OpReport {
-        RealCluster::sync(self, node).unwrap()
-    }
-    fn check(&mut self, key: &str) -> ConsistencyReport {
-        self.check_consistency(key)
-    }
-    fn crash(&mut self, node: u32) -> Log {
-        RealCluster::crash(self, node).unwrap()
-    }
-    fn recover(&mut self, node: u32) -> Log {
-        RealCluster::recover(self, node).unwrap()
-    }
-    fn partition(&mut self, group: Vec<u32>) -> Log {
-        RealCluster::partition(self, [group]).unwrap()
-    }
-    fn one_way(&mut self, from: u32, to: u32) -> Log {
-        self.partition_one_way([from], [to]).unwrap()
-    }
-    fn heal(&mut self) -> Log {
-        RealCluster::heal(self)
-    }
-}
+/// The key whose replicas the script checks.
+const KEY: &str = "config_version";
 
-/// The script: send, broadcast, replicate, crash, a write while a node is down, recover,
-/// check, sync, partition, one-way partition, heal.
-fn script(r: &mut dyn Runtime) -> Vec<Outcome> {
+/// The script, one list of calls for both runtimes: send, broadcast, replicate, crash, a write
+/// while a node is down, recover, sync, partition, one-way partition, heal.
+fn script() -> Vec<Call> {
+    let text = |s: &str| s.to_string();
+    let write = |v: &str| Call::Replicate { key: KEY.into(), value: v.into() };
     vec![
-        op(r.send(0, 1, "hello")),
-        op(r.broadcast(0, "System update available")),
-        op(r.replicate("config_version", "1.2.3")),
-        Outcome::Log(r.crash(2).lines.len()),
-        op(r.replicate("config_version", "1.2.4")),
-        Outcome::Log(r.recover(2).lines.len()),
-        check(r.check("config_version")),
-        op(r.sync(2)),
-        check(r.check("config_version")),
-        Outcome::Log(r.partition(vec![0, 1]).lines.len()),
-        op(r.send(0, 2, "across the cut")),
-        op(r.broadcast(1, "inside the group")),
-        Outcome::Log(r.heal().lines.len()),
-        Outcome::Log(r.one_way(0, 3).lines.len()),
-        op(r.send(0, 3, "one way")),
-        op(r.send(3, 0, "the other way")),
-        op(r.replicate("config_version", "1.2.5")),
-        Outcome::Log(r.heal().lines.len()),
-        op(r.sync(3)),
-        check(r.check("config_version")),
+        Call::Send { from: 0, to: 1, text: text("hello") },
+        Call::Broadcast { from: 0, text: text("System update available") },
+        write("1.2.3"),
+        Call::Crash { node: 2 },
+        write("1.2.4"),
+        Call::Recover { node: 2 },
+        Call::Sync { node: 2 },
+        Call::Partition { groups: vec![vec![0, 1]] },
+        Call::Send { from: 0, to: 2, text: text("across the cut") },
+        Call::Broadcast { from: 1, text: text("inside the group") },
+        Call::Heal,
+        Call::PartitionOneWay { from: vec![0], to: vec![3] },
+        Call::Send { from: 0, to: 3, text: text("one way") },
+        Call::Send { from: 3, to: 0, text: text("the other way") },
+        write("1.2.5"),
+        Call::Heal,
+        Call::Sync { node: 3 },
     ]
+}
+
+/// The script's calls after which the replicas of [`KEY`] are checked (a read, not a call).
+const CHECKS: [usize; 3] = [5, 6, 16];
+
+/// Plays the script on either runtime; `check` is the runtime's consistency check.
+fn play<R: Verbs>(r: &mut R, check: impl Fn(&R) -> Outcome) -> Vec<Outcome> {
+    let mut out = Vec::new();
+    for (i, call) in script().into_iter().enumerate() {
+        out.push(outcome(r.apply(call).unwrap()));
+        if CHECKS.contains(&i) {
+            out.push(check(r));
+        }
+    }
+    out
+}
+
+fn sim_script(c: &mut Cluster) -> Vec<Outcome> {
+    play(c, |c| check(c.check_consistency(KEY)))
+}
+
+fn real_script(c: &mut RealCluster) -> Vec<Outcome> {
+    play(c, |c| check(c.check_consistency(KEY)))
 }
 
 fn config(loss: f64, trace: bool) -> Config {
@@ -156,7 +114,7 @@ fn counters(s: &RunStats) -> Vec<Counters> {
 fn same_on_both(loss: f64, trace: bool) -> RunStats {
     let mut sim = Cluster::new(config(loss, trace));
     let mut real = RealCluster::start(config(loss, trace)).unwrap();
-    let (a, b) = (script(&mut sim), script(&mut real));
+    let (a, b) = (sim_script(&mut sim), real_script(&mut real));
     real.wait_until_quiet(2000);
     for (i, (x, y)) in a.iter().zip(&b).enumerate() {
         assert_eq!(x, y, "step {i} differs at loss {loss} (simulation left, UDP right)");
@@ -164,6 +122,11 @@ fn same_on_both(loss: f64, trace: bool) -> RunStats {
     let (s, u) = (sim.stats(), real.stats());
     assert_eq!(counters(&s), counters(&u), "counters at loss {loss}");
     assert_eq!(s.operations, u.operations);
+    if trace {
+        // Both kept the calls they were given, the same table.
+        assert_eq!(sim.calls(), script().as_slice());
+        assert_eq!(real.calls(), script().as_slice());
+    }
     real.shutdown();
     s
 }
@@ -196,4 +159,71 @@ fn reports_are_right_with_the_trace_off_on_both_runtimes() {
     }
     assert!(sim.trace().is_empty() && real.trace().is_empty());
     real.shutdown();
+}
+
+/// The verbs that need virtual time are calls too, and on real sockets an error naming the
+/// verb (not a panic, and nothing recorded).
+#[test]
+fn virtual_time_verbs_are_errors_that_name_them_on_real_sockets() {
+    let mut real = RealCluster::start(config(0.0, true)).unwrap();
+    for call in [
+        Call::Step,
+        Call::Run,
+        Call::RunUntil { t_ms: 10.0 },
+        Call::CrashAt { node: 1, at_ms: 10.0 },
+        Call::RecoverAt { node: 1, at_ms: 20.0 },
+    ] {
+        let verb = call.verb();
+        let e = real.apply(call).unwrap_err().to_string();
+        assert!(e.starts_with(&format!("invalid verb: {verb} (allowed: ")), "{e}");
+        assert!(e.contains("real time runs by itself"), "{e}");
+    }
+    assert!(real.calls().is_empty());
+    let e = real.apply(Call::Send { from: 0, to: 9, text: "hi".into() }).unwrap_err();
+    assert!(matches!(e, Error::UnknownNode { .. }), "{e}");
+    real.shutdown();
+}
+
+/// A run on real sockets saves a run file from the same table: loaded in the simulation, its
+/// verbs replay to exactly the simulated run of the same script (its real trace is a record,
+/// not compared); loaded on real sockets, they run again with the same outcomes.
+#[test]
+fn a_real_run_file_replays_in_the_simulation_and_on_real_sockets() {
+    let mut sim = Cluster::new(config(0.2, true));
+    let mut real = RealCluster::start(config(0.2, true)).unwrap();
+    sim_script(&mut sim);
+    real_script(&mut real);
+    real.wait_until_quiet(2000);
+    let file = real.run_file().unwrap();
+    real.shutdown();
+    let header = file.lines().next().unwrap();
+    assert!(header.contains("\"runtime\":\"udp\""), "{header}");
+    assert_eq!(file.lines().filter(|l| l.starts_with("{\"verb\"")).count(), script().len());
+
+    let replayed = Cluster::from_run_file(&file, "real.jsonl").unwrap();
+    assert_eq!(replayed.trace().to_jsonl(), sim.trace().to_jsonl());
+    assert_eq!(replayed.run_file().unwrap(), sim.run_file().unwrap());
+
+    // On new sockets, from the real file and from the simulated one.
+    for text in [file, sim.run_file().unwrap()] {
+        let again = RealCluster::from_run_file(&text, "run.jsonl").unwrap();
+        again.wait_until_quiet(2000);
+        assert_eq!(again.calls(), script().as_slice());
+        assert_eq!(counters(&again.stats()), counters(&sim.stats()));
+        again.shutdown();
+    }
+
+    // A simulated run with a clock verb cannot replay on sockets: the error names the line.
+    let mut c = Cluster::new(config(0.0, true));
+    c.send(0, 1, "hi").unwrap();
+    c.run_until(500.0).unwrap();
+    match RealCluster::from_run_file(&c.run_file().unwrap(), "clock.jsonl") {
+        Err(Error::Data { line: 3, message, .. }) => {
+            assert!(
+                message.contains("replaying this run_until") && message.contains("invalid verb"),
+                "{message}"
+            )
+        }
+        other => panic!("expected a data error at line 3, got {other:?}"),
+    }
 }

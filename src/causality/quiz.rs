@@ -8,6 +8,7 @@ use crate::node::NodeId;
 use crate::sim::cluster::Cluster;
 use crate::table::Table;
 use crate::trace::{Body, Event, EventKind, Recorded};
+use crate::verbs::Verbs;
 
 /// The quiz run: Node-0 sends "a" to Node-1 and waits for the ack; 5 ms later Node-1 sends
 /// "b" to Node-2 and waits for its ack. No loss, so the events are the same for every seed;

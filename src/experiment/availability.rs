@@ -10,6 +10,7 @@ use crate::config::{Config, Latency};
 use crate::error::{Error, Result};
 use crate::sim::cluster::Cluster;
 use crate::table::{show_tables, Table, Tabular};
+use crate::verbs::Verbs;
 
 /// An architecture whose availability is measured.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

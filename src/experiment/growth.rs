@@ -6,6 +6,7 @@ use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::sim::cluster::Cluster;
 use crate::table::{show_tables, Table, Tabular};
+use crate::verbs::Verbs;
 
 /// Largest cluster [`growth`] builds.
 pub const MAX_GROWTH_NODES: usize = 256;

@@ -7,6 +7,7 @@ use crate::config::Config;
 use crate::error::Result;
 use crate::sim::cluster::Cluster;
 use crate::table::{show_tables, Table, Tabular};
+use crate::verbs::Verbs;
 
 /// The answers [`LossLatency::arrival_trend`] picks from: how the messages that arrive
 /// change from the lowest loss rate to the highest.

@@ -23,6 +23,7 @@ use crate::error::{Error, Result};
 use crate::sim::cluster::Cluster;
 use crate::stats::RunStats;
 use crate::table::{show_tables, Table, Tabular};
+use crate::verbs::Verbs;
 
 mod availability;
 mod charts;

@@ -8,6 +8,7 @@ use crate::report::SenderView;
 use crate::sim::cluster::Cluster;
 use crate::table::{show_tables, Table, Tabular};
 use crate::trace::{EventKind, Time};
+use crate::verbs::Verbs;
 
 /// Most writes per situation in [`write_policies`] (the run keeps its trace).
 pub const MAX_WRITES: u64 = 10_000;

@@ -15,6 +15,7 @@ use crate::error::{Error, Result};
 use crate::predict::short;
 use crate::sim::cluster::Cluster;
 use crate::table::{emit_html, Table};
+use crate::verbs::Verbs;
 
 /// The outcome of [`series`].
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -4,6 +4,7 @@ use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::sim::cluster::Cluster;
 use crate::stats::RunStats;
+use crate::verbs::Verbs;
 
 /// Sends `messages` one-way messages, one per virtual millisecond, from node `i % n` to node
 /// `(i + 1) % n`, on a fresh cluster built from `config` with the trace off, runs it to the

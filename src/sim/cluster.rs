@@ -1,5 +1,10 @@
 //! [`Cluster`]: the simulated runtime with the built-in key-value protocol and the lesson's
 //! verbs. A concrete type, so a notebook cell that calls a verb compiles no generic code.
+//!
+//! The verbs both runtimes have are the [`Verbs`] trait's, declared once in
+//! [`crate::verbs`]; here is how the simulation carries out each [`Call`] (its
+//! [`Verbs::apply`]), and the verbs only virtual time has: `crash_at`, `recover_at`, `step`,
+//! `run`, `run_until`.
 
 use std::sync::Arc;
 
@@ -7,12 +12,12 @@ use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::node::{NodeId, NodeRef};
 use crate::protocol::kv::{Body, KvStore, Request};
-use crate::report::{ConsistencyReport, Log, OpReport};
-use crate::sim::calls::Call;
+use crate::report::{ConsistencyReport, OpReport};
 use crate::sim::Sim;
 use crate::stats::{RunStats, SystemStatus};
 use crate::time::Time;
 use crate::trace::{Event, MsgId, Recorded, Trace};
+use crate::verbs::{Call, Outcome, Verbs};
 
 /// A simulated distributed system. Build one from a [`Config`].
 ///
@@ -82,28 +87,6 @@ impl Cluster {
         &self.calls
     }
 
-    /// Marks a point between verbs (a what-if fork may act there), runs the verb, and
-    /// records it when it succeeded and the trace is on.
-    ///
-    /// `call` builds the record only when it is kept, so a storm with the trace off pays one
-    /// branch for the fork check and one for the record.
-    #[inline]
-    fn verb<T>(
-        &mut self,
-        call: impl FnOnce(&Self) -> Call,
-        run: impl FnOnce(&mut Self) -> Result<T>,
-    ) -> Result<T> {
-        if self.sim.fork.is_some() {
-            self.sim.boundary(Some(self.sim.now()));
-        }
-        let out = run(self)?;
-        if self.config().trace {
-            let record = call(self);
-            self.calls.push(record);
-        }
-        Ok(out)
-    }
-
     /// The id of a node given by index or name; an error for an unknown one.
     pub fn id_of(&self, node: impl Into<NodeRef>) -> Result<NodeId> {
         self.config().resolve(node)
@@ -118,68 +101,6 @@ impl Cluster {
         Ok(self.sim.nodes[id.index()].state.get(key).map(|r| r.value.to_string()))
     }
 
-    // ----- the learner's verbs -----
-
-    /// Sends `text` from one node to another and waits for the reply or the timeout.
-    ///
-    /// A node that is down sends nothing: the message is dropped with cause "sender down".
-    pub fn send(&mut self, from: impl Into<NodeRef>, to: impl Into<NodeRef>, text: &str) -> Result<OpReport> {
-        let (from, to) = (self.id_of(from)?, self.id_of(to)?);
-        self.verb(
-            |_| Call::Send { from: from.0, to: to.0, text: text.into() },
-            |c| c.operate(from, Request::Send { to, text: text.into() }),
-        )
-    }
-
-    /// Sends `text` from one node to every other node and waits for replies or timeouts.
-    ///
-    /// The report gives reached / alive / total and which targets acknowledged: the sender
-    /// only knows the acknowledgements.
-    pub fn broadcast(&mut self, from: impl Into<NodeRef>, text: &str) -> Result<OpReport> {
-        let from = self.id_of(from)?;
-        self.verb(
-            |_| Call::Broadcast { from: from.0, text: text.into() },
-            |c| c.operate(from, Request::Broadcast { text: text.into() }),
-        )
-    }
-
-    /// Writes `key = value` through the first live node as coordinator.
-    ///
-    /// See [`Cluster::replicate_from`]; an error when every node is down.
-    pub fn replicate(&mut self, key: &str, value: &str) -> Result<OpReport> {
-        let coordinator =
-            (0..self.len()).find(|&i| !self.sim.nodes[i].down).ok_or(Error::AllDown { verb: "replicate" })?;
-        let request = Request::Replicate { key: key.into(), value: value.into() };
-        self.verb(
-            |_| Call::Replicate { key: key.into(), value: value.into() },
-            |c| c.operate(NodeId(coordinator as u32), request),
-        )
-    }
-
-    /// The coordinator stores a new version of `key` and sends it to every other node over
-    /// the network; replicas apply it if it is newer and acknowledge. Messages can be lost,
-    /// so replicas really can diverge.
-    pub fn replicate_from(
-        &mut self,
-        coordinator: impl Into<NodeRef>,
-        key: &str,
-        value: &str,
-    ) -> Result<OpReport> {
-        let node = self.id_of(coordinator)?;
-        self.verb(
-            |_| Call::ReplicateFrom { node: node.0, key: key.into(), value: value.into() },
-            |c| c.operate(node, Request::Replicate { key: key.into(), value: value.into() }),
-        )
-    }
-
-    /// Anti-entropy: the node sends what it has (keys and versions) to every peer; each live
-    /// peer answers with its newer records, which the node applies. This is how a node that
-    /// was down during a write catches up.
-    pub fn sync(&mut self, node: impl Into<NodeRef>) -> Result<OpReport> {
-        let n = self.id_of(node)?;
-        self.verb(|_| Call::Sync { node: n.0 }, |c| c.operate(n, Request::Sync))
-    }
-
     /// Reads `key` on every node directly (the omniscient view) and gives a verdict.
     pub fn check_consistency(&self, key: &str) -> ConsistencyReport {
         ConsistencyReport::from_replicas(
@@ -192,93 +113,17 @@ impl Cluster {
         )
     }
 
-    /// Crashes a node now. Messages that reach it while it is down are dropped; with a
-    /// volatile store (`durable(false)`) it loses its data. Crashing a down node does nothing.
-    pub fn crash(&mut self, node: impl Into<NodeRef>) -> Result<Log> {
-        let n = self.id_of(node)?;
-        self.verb(|_| Call::Crash { node: n.0 }, |c| c.sim.crash(n))
-    }
-
-    /// Brings a node back now. It does not learn what it missed until it syncs.
-    pub fn recover(&mut self, node: impl Into<NodeRef>) -> Result<Log> {
-        let n = self.id_of(node)?;
-        self.verb(|_| Call::Recover { node: n.0 }, |c| c.sim.recover(n))
-    }
-
     /// Schedules a crash at virtual time `at_ms` (not before now), for example in the middle
     /// of a replicate.
     pub fn crash_at(&mut self, node: impl Into<NodeRef>, at_ms: f64) -> Result<()> {
-        let n = self.id_of(node)?;
-        self.verb(|_| Call::CrashAt { node: n.0, at_ms }, |c| c.sim.crash_at(n, at_ms))
+        let node = self.id_of(node)?.0;
+        self.apply(Call::CrashAt { node, at_ms }).map(drop)
     }
 
     /// Schedules a recovery at virtual time `at_ms` (not before now).
     pub fn recover_at(&mut self, node: impl Into<NodeRef>, at_ms: f64) -> Result<()> {
-        let n = self.id_of(node)?;
-        self.verb(|_| Call::RecoverAt { node: n.0, at_ms }, |c| c.sim.recover_at(n, at_ms))
-    }
-
-    /// Splits the cluster into groups that cannot reach each other. Nodes not listed form
-    /// one more group. Messages already travelling across the cut are dropped on arrival.
-    ///
-    /// ```
-    /// # use distlab::prelude::*;
-    /// let mut c = Cluster::new(Config::builder().nodes(3).loss(0.0).build()?);
-    /// c.partition([vec![0, 1]])?; // {0, 1} | {2}
-    /// assert_eq!(c.send(0, 2, "hi")?.timed_out(), ["Node-2"]);
-    /// c.heal();
-    /// assert!(c.send(0, 2, "hi")?.all_acked());
-    /// # Ok::<(), distlab::Error>(())
-    /// ```
-    pub fn partition<G, N>(&mut self, groups: impl IntoIterator<Item = G>) -> Result<Log>
-    where
-        G: IntoIterator<Item = N>,
-        N: Into<NodeRef>,
-    {
-        let groups: Vec<Vec<NodeId>> =
-            groups.into_iter().map(|g| self.config().resolve_all(g)).collect::<Result<_>>()?;
-        let record = groups.iter().map(|g| indices(g)).collect();
-        self.verb(|_| Call::Partition { groups: record }, |c| c.sim.partition(groups))
-    }
-
-    /// Cuts one direction only: messages from `from` to `to` are dropped, the other way works.
-    pub fn partition_one_way<A, B>(
-        &mut self,
-        from: impl IntoIterator<Item = A>,
-        to: impl IntoIterator<Item = B>,
-    ) -> Result<Log>
-    where
-        A: Into<NodeRef>,
-        B: Into<NodeRef>,
-    {
-        let (from, to) = (self.config().resolve_all(from)?, self.config().resolve_all(to)?);
-        let call = Call::PartitionOneWay { from: indices(&from), to: indices(&to) };
-        self.verb(|_| call, |c| c.sim.partition_one_way(from, to))
-    }
-
-    /// Removes every partition.
-    pub fn heal(&mut self) -> Log {
-        let healed: Result<Log> = self.verb(|_| Call::Heal, |c| Ok(c.sim.heal()));
-        healed.unwrap_or_default()
-    }
-
-    /// Sends a one-way message with no reply and no waiting: the building block for storms
-    /// and custom schedules. Run the clock with [`Cluster::run`] to deliver it.
-    pub fn post(&mut self, from: impl Into<NodeRef>, to: impl Into<NodeRef>, text: &str) -> Result<MsgId> {
-        let (from, to) = (self.id_of(from)?, self.id_of(to)?);
-        let body = match &self.last_post {
-            Some(b) if matches!(&**b, Body::Text { text: t } if t == text) => b.clone(),
-            _ => {
-                let b = Arc::new(Body::Text { text: text.to_string() });
-                self.last_post = Some(b.clone());
-                self.last_text = Arc::from(text);
-                b
-            }
-        };
-        self.verb(
-            |c| Call::Post { from: from.0, to: to.0, text: c.last_text.clone() },
-            |c| Ok(c.sim.post(from, to, body)),
-        )
+        let node = self.id_of(node)?.0;
+        self.apply(Call::RecoverAt { node, at_ms }).map(drop)
     }
 
     /// Per-node state, counters and keys held (the lesson's system status).
@@ -314,17 +159,17 @@ impl Cluster {
 
     /// Processes the next event and returns it; `None` when nothing is scheduled.
     pub fn step(&mut self) -> Option<Event> {
-        self.verb(|_| Call::Step, |c| Ok(c.sim.step())).unwrap_or_default()
+        self.apply(Call::Step).and_then(Outcome::into_event).unwrap_or_default()
     }
 
     /// Runs until nothing is scheduled; returns the number of events processed.
     pub fn run(&mut self) -> usize {
-        self.verb(|_| Call::Run, |c| Ok(c.sim.run())).unwrap_or_default()
+        self.apply(Call::Run).and_then(Outcome::into_count).unwrap_or_default()
     }
 
     /// Runs every event up to virtual time `t_ms`, then sets the clock to `t_ms` (if later).
     pub fn run_until(&mut self, t_ms: f64) -> Result<usize> {
-        self.verb(|_| Call::RunUntil { t_ms }, |c| c.sim.run_until(t_ms))
+        self.apply(Call::RunUntil { t_ms })?.into_count()
     }
 
     fn operate(&mut self, origin: NodeId, request: Request) -> Result<OpReport> {
@@ -332,11 +177,107 @@ impl Cluster {
         self.sim.book.describe(op, request.what());
         Ok(self.sim.finish(op))
     }
+
+    /// A point between verbs, where a what-if fork may act. One branch in an ordinary run.
+    #[inline]
+    fn boundary(&mut self) {
+        if self.sim.fork.is_some() {
+            self.sim.boundary(Some(self.sim.now()));
+        }
+    }
+
+    /// The body of a post: a storm posts the same text over and over, so the last one is
+    /// shared instead of copied.
+    fn body(&mut self, text: &str) -> Arc<Body> {
+        match &self.last_post {
+            Some(b) if matches!(&**b, Body::Text { text: t } if t == text) => b.clone(),
+            _ => {
+                let b = Arc::new(Body::Text { text: text.to_string() });
+                self.last_post = Some(b.clone());
+                self.last_text = Arc::from(text);
+                b
+            }
+        }
+    }
 }
 
-/// Node ids as the indices a recorded call keeps.
-fn indices(nodes: &[NodeId]) -> Vec<u32> {
-    nodes.iter().map(|n| n.0).collect()
+/// The lesson's verbs on the simulated network (see [`crate::verbs`]).
+impl Verbs for Cluster {
+    fn config(&self) -> &Config {
+        self.sim.config()
+    }
+    fn calls(&self) -> &[Call] {
+        &self.calls
+    }
+
+    fn apply(&mut self, call: Call) -> Result<Outcome> {
+        call.check(self.sim.config())?;
+        // Chosen before the boundary, where a what-if fork may crash it, as it always was.
+        let coordinator = match call {
+            Call::Replicate { .. } => (0..self.len())
+                .find(|&i| !self.sim.nodes[i].down)
+                .ok_or(Error::AllDown { verb: "replicate" })?,
+            _ => 0,
+        };
+        self.boundary();
+        let outcome = match &call {
+            Call::Send { from, to, text } => Outcome::Report(
+                self.operate(NodeId(*from), Request::Send { to: NodeId(*to), text: text.clone() })?,
+            ),
+            Call::Broadcast { from, text } => {
+                Outcome::Report(self.operate(NodeId(*from), Request::Broadcast { text: text.clone() })?)
+            }
+            Call::Replicate { key, value } => Outcome::Report(self.operate(
+                NodeId(coordinator as u32),
+                Request::Replicate { key: key.clone(), value: value.clone() },
+            )?),
+            Call::ReplicateFrom { node, key, value } => Outcome::Report(
+                self.operate(NodeId(*node), Request::Replicate { key: key.clone(), value: value.clone() })?,
+            ),
+            Call::Sync { node } => Outcome::Report(self.operate(NodeId(*node), Request::Sync)?),
+            Call::Crash { node } => Outcome::Log(self.sim.crash(NodeId(*node))?),
+            Call::Recover { node } => Outcome::Log(self.sim.recover(NodeId(*node))?),
+            Call::CrashAt { node, at_ms } => {
+                self.sim.crash_at(NodeId(*node), *at_ms)?;
+                Outcome::Scheduled
+            }
+            Call::RecoverAt { node, at_ms } => {
+                self.sim.recover_at(NodeId(*node), *at_ms)?;
+                Outcome::Scheduled
+            }
+            Call::Partition { groups } => {
+                Outcome::Log(self.sim.partition(groups.iter().map(|g| g.iter().copied()))?)
+            }
+            Call::PartitionOneWay { from, to } => {
+                Outcome::Log(self.sim.partition_one_way(from.iter().copied(), to.iter().copied())?)
+            }
+            Call::Heal => Outcome::Log(self.sim.heal()),
+            Call::Post { from, to, text } => {
+                let body = self.body(text);
+                Outcome::Posted(self.sim.post(NodeId(*from), NodeId(*to), body))
+            }
+            Call::Step => Outcome::Stepped(self.sim.step()),
+            Call::Run => Outcome::Ran(self.sim.run()),
+            Call::RunUntil { t_ms } => Outcome::Ran(self.sim.run_until(*t_ms)?),
+        };
+        if self.sim.config().trace {
+            self.calls.push(call);
+        }
+        Ok(outcome)
+    }
+
+    /// [`Verbs::post`] without building a [`Call`] unless it is kept: a storm posts 10^5
+    /// times with the trace off, and then pays one branch for the fork and one for the record.
+    fn post(&mut self, from: impl Into<NodeRef>, to: impl Into<NodeRef>, text: &str) -> Result<MsgId> {
+        let (from, to) = (self.id_of(from)?, self.id_of(to)?);
+        let body = self.body(text);
+        self.boundary();
+        let id = self.sim.post(from, to, body);
+        if self.sim.config().trace {
+            self.calls.push(Call::Post { from: from.0, to: to.0, text: self.last_text.clone() });
+        }
+        Ok(id)
+    }
 }
 
 impl Recorded for Cluster {

@@ -4,7 +4,6 @@
 //! events were scheduled, so a seed replays a run exactly. [`Cluster`](crate::Cluster) is this
 //! runtime with the built-in key-value protocol and the lesson's verbs.
 
-pub(crate) mod calls;
 pub(crate) mod cluster;
 pub(crate) mod fork;
 mod verbs;

@@ -4,8 +4,11 @@
 //! and messages are JSON datagrams. [`RealCluster`] runs every node in this process and keeps
 //! the omniscient view, so its verbs, reports, trace and statistics are the simulation's and
 //! every table and chart works on a real run too; timestamps are real microseconds since the
-//! cluster started. [`Member`] runs one node per process (the `distlab-node` binary) and
-//! reports only what that node can know.
+//! cluster started. Its verbs are the [`Verbs`] trait's, the same table as the simulation's
+//! ([`crate::verbs`]): a `Vec<Call>` runs on either, except the verbs that need virtual time,
+//! which are errors here. With the trace on it keeps the calls it was given, and saves them
+//! as a run file ([`RealCluster::run_file`], see [`crate::runfile`]). [`Member`] runs one
+//! node per process (the `distlab-node` binary) and reports only what that node can know.
 //!
 //! The node logic is the simulation's ([`crate::protocol::kv`]), and so is the fault model
 //! (the crate's `faults` module): with the same seed the same messages are lost. Timing is real, so two
@@ -44,6 +47,7 @@ use crate::report::{ConsistencyReport, Log, OpReport};
 use crate::stats::{NodeStatus, RunStats, SystemStatus};
 use crate::time::Time;
 use crate::trace::{EventKind, MsgId, Recorded, Trace};
+use crate::verbs::{Call, Outcome, Verbs};
 
 use runtime::{bind, bind_all, lock, start_all, Endpoint, Shared};
 
@@ -59,6 +63,8 @@ pub struct RealCluster {
     shared: Arc<Shared<KvStore>>,
     endpoints: Vec<Option<Endpoint>>,
     operations: u64,
+    /// The verbs issued so far, kept while the trace is on (a run file saves them).
+    calls: Vec<Call>,
 }
 
 impl RealCluster {
@@ -81,7 +87,7 @@ impl RealCluster {
         let (sockets, addrs) = bind_all(ports)?;
         let shared = Arc::new(Shared::new(KvStore, config, addrs, true, 0));
         let endpoints = start_all(&shared, sockets)?;
-        Ok(RealCluster { shared, endpoints, operations: 0 })
+        Ok(RealCluster { shared, endpoints, operations: 0, calls: Vec::new() })
     }
 
     /// The node addresses.
@@ -153,43 +159,6 @@ impl RealCluster {
         Ok(self.shared.finish(op, started))
     }
 
-    /// Sends `text` and waits for the reply or the timeout (real milliseconds).
-    pub fn send(&mut self, from: impl Into<NodeRef>, to: impl Into<NodeRef>, text: &str) -> Result<OpReport> {
-        let (from, to) = (self.id_of(from)?, self.id_of(to)?);
-        self.operate(from, Request::Send { to, text: text.into() })
-    }
-
-    /// Sends `text` to every other node and waits for replies or timeouts.
-    pub fn broadcast(&mut self, from: impl Into<NodeRef>, text: &str) -> Result<OpReport> {
-        let from = self.id_of(from)?;
-        self.operate(from, Request::Broadcast { text: text.into() })
-    }
-
-    /// Writes through the first live node as coordinator.
-    pub fn replicate(&mut self, key: &str, value: &str) -> Result<OpReport> {
-        let c = (0..self.len())
-            .find(|&i| self.endpoints[i].is_some())
-            .ok_or(Error::AllDown { verb: "replicate" })?;
-        self.replicate_from(c, key, value)
-    }
-
-    /// The coordinator stores a new version and sends it to every other node.
-    pub fn replicate_from(
-        &mut self,
-        coordinator: impl Into<NodeRef>,
-        key: &str,
-        value: &str,
-    ) -> Result<OpReport> {
-        let c = self.id_of(coordinator)?;
-        self.operate(c, Request::Replicate { key: key.into(), value: value.into() })
-    }
-
-    /// Anti-entropy over the network: ask every peer for newer versions.
-    pub fn sync(&mut self, node: impl Into<NodeRef>) -> Result<OpReport> {
-        let n = self.id_of(node)?;
-        self.operate(n, Request::Sync)
-    }
-
     /// Reads every node's store directly (the omniscient view), like the simulation.
     pub fn check_consistency(&self, key: &str) -> ConsistencyReport {
         let rows: Vec<(String, bool, Option<Arc<Record>>)> = (0..self.len())
@@ -209,19 +178,17 @@ impl RealCluster {
         read_all(&self.shared, self.socket(o).as_deref(), o, key)
     }
 
-    /// Crashes a node: its thread stops and its socket closes.
-    pub fn crash(&mut self, node: impl Into<NodeRef>) -> Result<Log> {
-        let n = self.id_of(node)?;
-        let Some(ep) = self.endpoints[n.index()].take() else { return Ok(Log::default()) };
+    /// Stops a node's thread and closes its socket (nothing if it is down).
+    fn crash_node(&mut self, n: NodeId) -> Log {
+        let Some(ep) = self.endpoints[n.index()].take() else { return Log::default() };
         drop(ep); // stops and joins the thread, closes the socket
         self.shared.crash(n);
-        Ok(self.logged(EventKind::Crashed { node: n }))
+        self.logged(EventKind::Crashed { node: n })
     }
 
     /// Brings a crashed node back on the same port (an error naming the port if another
     /// program took it meanwhile).
-    pub fn recover(&mut self, node: impl Into<NodeRef>) -> Result<Log> {
-        let n = self.id_of(node)?;
+    fn recover_node(&mut self, n: NodeId) -> Result<Log> {
         if self.endpoints[n.index()].is_some() {
             return Ok(Log::default());
         }
@@ -233,55 +200,10 @@ impl RealCluster {
         Ok(log)
     }
 
-    /// Splits the nodes into groups that cannot reach each other (nodes not listed form one
-    /// more group); checked where the simulation checks, when a datagram arrives.
-    pub fn partition<G, N>(&mut self, groups: impl IntoIterator<Item = G>) -> Result<Log>
-    where
-        G: IntoIterator<Item = N>,
-        N: Into<NodeRef>,
-    {
-        let (group_of, count) = self.shared.config.groups(groups)?;
-        let mut log = Log::default();
-        for cut in group_cuts(&group_of, count) {
-            log.lines.extend(self.cut(cut).lines);
-        }
-        Ok(log)
-    }
-
-    /// Cuts messages from `from` to `to`; the other direction works.
-    pub fn partition_one_way<A: Into<NodeRef>, B: Into<NodeRef>>(
-        &mut self,
-        from: impl IntoIterator<Item = A>,
-        to: impl IntoIterator<Item = B>,
-    ) -> Result<Log> {
-        let config = &self.shared.config;
-        let cut = Cut::new(self.len(), &config.resolve_all(from)?, &config.resolve_all(to)?);
-        Ok(self.cut(cut))
-    }
-
     fn cut(&mut self, cut: Cut) -> Log {
         let spec = Arc::new(cut.spec());
         lock(&self.shared.cuts).add(cut);
         self.logged(EventKind::Partitioned { cut: spec })
-    }
-
-    /// Removes every partition.
-    pub fn heal(&mut self) -> Log {
-        let had = lock(&self.shared.cuts).heal() > 0;
-        if had {
-            self.logged(EventKind::Healed)
-        } else {
-            Log::default()
-        }
-    }
-
-    /// Sends a one-way message with no reply and no waiting (for benchmarks).
-    pub fn post(&mut self, from: impl Into<NodeRef>, to: impl Into<NodeRef>, text: &str) -> Result<MsgId> {
-        let (from, to) = (self.id_of(from)?, self.id_of(to)?);
-        let socket = self.socket(from);
-        self.operations += 1;
-        let body = Arc::new(Body::Text { text: text.into() });
-        Ok(MsgId(self.shared.transmit(socket.as_deref(), from, to, body, None)))
     }
 
     /// Waits (real time) until every message sent has been delivered or dropped, or until
@@ -349,6 +271,78 @@ impl RealCluster {
             None
         };
         Log { lines: lines.into_iter().collect() }
+    }
+}
+
+/// The lesson's verbs over real sockets (see [`crate::verbs`]). The clock verbs and the
+/// scheduled faults need virtual time: they are an error naming the verb.
+impl Verbs for RealCluster {
+    fn config(&self) -> &Config {
+        &self.shared.config
+    }
+    fn calls(&self) -> &[Call] {
+        &self.calls
+    }
+
+    fn apply(&mut self, call: Call) -> Result<Outcome> {
+        call.check(&self.shared.config)?;
+        let outcome = match &call {
+            Call::Send { from, to, text } => Outcome::Report(
+                self.operate(NodeId(*from), Request::Send { to: NodeId(*to), text: text.clone() })?,
+            ),
+            Call::Broadcast { from, text } => {
+                Outcome::Report(self.operate(NodeId(*from), Request::Broadcast { text: text.clone() })?)
+            }
+            Call::Replicate { key, value } => {
+                let c = (0..self.len())
+                    .find(|&i| self.endpoints[i].is_some())
+                    .ok_or(Error::AllDown { verb: "replicate" })?;
+                let request = Request::Replicate { key: key.clone(), value: value.clone() };
+                Outcome::Report(self.operate(NodeId(c as u32), request)?)
+            }
+            Call::ReplicateFrom { node, key, value } => Outcome::Report(
+                self.operate(NodeId(*node), Request::Replicate { key: key.clone(), value: value.clone() })?,
+            ),
+            Call::Sync { node } => Outcome::Report(self.operate(NodeId(*node), Request::Sync)?),
+            Call::Crash { node } => Outcome::Log(self.crash_node(NodeId(*node))),
+            Call::Recover { node } => Outcome::Log(self.recover_node(NodeId(*node))?),
+            // Checked where the simulation checks, when a datagram arrives.
+            Call::Partition { groups } => {
+                let (group_of, count) =
+                    self.shared.config.groups(groups.iter().map(|g| g.iter().copied()))?;
+                let mut log = Log::default();
+                for cut in group_cuts(&group_of, count) {
+                    log.lines.extend(self.cut(cut).lines);
+                }
+                Outcome::Log(log)
+            }
+            Call::PartitionOneWay { from, to } => {
+                let config = &self.shared.config;
+                let (from, to) =
+                    (config.resolve_all(from.iter().copied())?, config.resolve_all(to.iter().copied())?);
+                Outcome::Log(self.cut(Cut::new(self.len(), &from, &to)))
+            }
+            Call::Heal => {
+                let had = lock(&self.shared.cuts).heal() > 0;
+                Outcome::Log(if had { self.logged(EventKind::Healed) } else { Log::default() })
+            }
+            Call::Post { from, to, text } => {
+                let (from, to) = (NodeId(*from), NodeId(*to));
+                let socket = self.socket(from);
+                self.operations += 1;
+                let body = Arc::new(Body::Text { text: text.to_string() });
+                Outcome::Posted(MsgId(self.shared.transmit(socket.as_deref(), from, to, body, None)))
+            }
+            Call::CrashAt { .. }
+            | Call::RecoverAt { .. }
+            | Call::Step
+            | Call::Run
+            | Call::RunUntil { .. } => return Err(call.needs_virtual_time()),
+        };
+        if self.shared.config.trace() {
+            self.calls.push(call);
+        }
+        Ok(outcome)
     }
 }
 

@@ -1,41 +1,49 @@
-//! Random configurations and random sequences of the learner's verbs, shared by the
-//! property tests.
+//! Random configurations and random sequences of calls (the crate's verb table,
+//! [`Call`]), shared by the property tests.
 
 use distlab::prelude::*;
 use proptest::prelude::*;
 
-#[derive(Debug, Clone)]
-pub enum Verb {
-    Send(usize, usize),
-    Post(usize, usize),
-    Broadcast(usize),
-    Replicate(usize, u8),
-    Sync(usize),
-    Crash(usize),
-    Recover(usize),
-    CrashLater(usize, u16),
-    Partition(usize),
-    OneWay(usize, usize),
-    Heal,
-    Run(u16),
+/// One call. Nodes are drawn from 0..8, so a call may name nodes the cluster does not have:
+/// those must be errors. Times (`crash_at`, `recover_at`, `run_until`) are offsets here;
+/// [`calls`] makes them times of the run.
+pub fn call() -> impl Strategy<Value = Call> {
+    let n = 0u32..8;
+    prop_oneof![
+        4 => (n.clone(), n.clone()).prop_map(|(from, to)| Call::Send { from, to, text: "m".into() }),
+        4 => (n.clone(), n.clone()).prop_map(|(from, to)| Call::Post { from, to, text: "p".into() }),
+        2 => n.clone().prop_map(|from| Call::Broadcast { from, text: "b".into() }),
+        1 => (0u8..4).prop_map(|v| Call::Replicate { key: "k".into(), value: v.to_string() }),
+        3 => (n.clone(), 0u8..4)
+            .prop_map(|(node, v)| Call::ReplicateFrom { node, key: "k".into(), value: v.to_string() }),
+        2 => n.clone().prop_map(|node| Call::Sync { node }),
+        2 => n.clone().prop_map(|node| Call::Crash { node }),
+        2 => n.clone().prop_map(|node| Call::Recover { node }),
+        1 => (n.clone(), 0u16..300).prop_map(|(node, t)| Call::CrashAt { node, at_ms: f64::from(t) }),
+        1 => (n.clone(), 0u16..600).prop_map(|(node, t)| Call::RecoverAt { node, at_ms: f64::from(t) }),
+        1 => n.clone().prop_map(|a| Call::Partition { groups: vec![vec![a]] }),
+        1 => (n.clone(), n.clone()).prop_map(|(a, b)| Call::PartitionOneWay { from: vec![a], to: vec![b] }),
+        1 => Just(Call::Heal),
+        1 => Just(Call::Step),
+        2 => (0u16..500).prop_map(|t| Call::RunUntil { t_ms: f64::from(t) }),
+    ]
 }
 
-pub fn verb() -> impl Strategy<Value = Verb> {
-    let n = 0usize..8; // may name nodes the cluster does not have: those must be errors
-    prop_oneof![
-        4 => (n.clone(), n.clone()).prop_map(|(a, b)| Verb::Send(a, b)),
-        4 => (n.clone(), n.clone()).prop_map(|(a, b)| Verb::Post(a, b)),
-        2 => n.clone().prop_map(Verb::Broadcast),
-        3 => (n.clone(), 0u8..4).prop_map(|(a, v)| Verb::Replicate(a, v)),
-        2 => n.clone().prop_map(Verb::Sync),
-        2 => n.clone().prop_map(Verb::Crash),
-        2 => n.clone().prop_map(Verb::Recover),
-        1 => (n.clone(), 0u16..300).prop_map(|(a, t)| Verb::CrashLater(a, t)),
-        1 => n.clone().prop_map(Verb::Partition),
-        1 => (n.clone(), n.clone()).prop_map(|(a, b)| Verb::OneWay(a, b)),
-        1 => Just(Verb::Heal),
-        2 => (0u16..500).prop_map(Verb::Run),
-    ]
+/// Sequences of [`call`]s whose times are times of the run: call `i`'s offset is added to
+/// `150 * i` ms, about where the clock is by then (an operation takes up to its 200 ms
+/// timeout). Some still fall before the clock, which a scheduled fault must refuse.
+pub fn calls(len: std::ops::Range<usize>) -> impl Strategy<Value = Vec<Call>> {
+    prop::collection::vec(call(), len).prop_map(|mut calls| {
+        for (i, call) in calls.iter_mut().enumerate() {
+            let base = 150.0 * i as f64;
+            match call {
+                Call::CrashAt { at_ms, .. } | Call::RecoverAt { at_ms, .. } => *at_ms += base,
+                Call::RunUntil { t_ms } => *t_ms += base,
+                _ => {}
+            }
+        }
+        calls
+    })
 }
 
 pub fn config() -> impl Strategy<Value = Config> {
@@ -59,41 +67,20 @@ pub fn config() -> impl Strategy<Value = Config> {
     )
 }
 
-/// Applies a verb; an error is fine only when the verb named a node the cluster lacks, or
-/// asked a down node to act.
-pub fn apply(c: &mut Cluster, v: &Verb) {
-    let n = c.len();
-    let known = |i: usize| i < n;
-    let result: Result<(), Error> = match *v {
-        Verb::Send(a, b) => c.send(a, b, "m").map(drop),
-        Verb::Post(a, b) => c.post(a, b, "p").map(drop),
-        Verb::Broadcast(a) => c.broadcast(a, "b").map(drop),
-        Verb::Replicate(a, val) => c.replicate_from(a, "k", &val.to_string()).map(drop),
-        Verb::Sync(a) => c.sync(a).map(drop),
-        Verb::Crash(a) => c.crash(a).map(drop),
-        Verb::Recover(a) => c.recover(a).map(drop),
-        Verb::CrashLater(a, t) => c.crash_at(a, c.now().as_ms() + t as f64),
-        Verb::Partition(a) => c.partition([vec![a]]).map(drop),
-        Verb::OneWay(a, b) => c.partition_one_way([a], [b]).map(drop),
-        Verb::Heal => {
-            c.heal();
-            Ok(())
-        }
-        Verb::Run(ms) => c.run_until(c.now().as_ms() + ms as f64).map(drop),
-    };
-    if let Err(e) = result {
-        let named_unknown = match *v {
-            Verb::Send(a, b) | Verb::Post(a, b) | Verb::OneWay(a, b) => !known(a) || !known(b),
-            Verb::Broadcast(a)
-            | Verb::Replicate(a, _)
-            | Verb::Sync(a)
-            | Verb::Crash(a)
-            | Verb::Recover(a)
-            | Verb::CrashLater(a, _)
-            | Verb::Partition(a) => !known(a),
-            Verb::Heal | Verb::Run(_) => false,
+/// Applies a call; an error is fine only when the call named a node the cluster lacks, asked
+/// a down node to act (or wrote with every node down), or scheduled a fault before now.
+pub fn apply(c: &mut Cluster, call: &Call) {
+    let now = c.now().as_ms();
+    if let Err(e) = c.apply(call.clone()) {
+        let named_unknown = call.check(c.config()).is_err();
+        let down_actor = matches!(e, Error::NodeDown { .. } | Error::AllDown { .. });
+        let past = match (call, &e) {
+            (
+                Call::CrashAt { at_ms, .. } | Call::RecoverAt { at_ms, .. },
+                Error::InvalidArgument { name, .. },
+            ) => *name == "at_ms" && *at_ms < now,
+            _ => false,
         };
-        let down_actor = matches!(e, Error::NodeDown { .. });
-        assert!(named_unknown || down_actor, "unexpected error for {v:?}: {e}");
+        assert!(named_unknown || down_actor || past, "unexpected error for {call:?}: {e}");
     }
 }
