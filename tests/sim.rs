@@ -356,3 +356,28 @@ fn a_huge_cluster_shows_a_bounded_report() {
     assert!(html.len() < 100_000, "{} bytes of HTML", html.len());
     assert!(c.status().to_string().contains("4800 more rows"));
 }
+
+#[test]
+fn the_storms_fast_verbs_give_the_run_apply_gives() {
+    // `post` and `run_until` skip building a Call unless the trace keeps it; through `apply`
+    // they must make exactly the same run: trace, stats and recorded calls.
+    let config = Config::builder().nodes(5).loss(0.2).duplication(0.1).seed(9).build().unwrap();
+    let (mut fast, mut general) = (Cluster::new(config.clone()), Cluster::new(config));
+    for i in 0..60u32 {
+        let t = f64::from(i) * 3.5;
+        let (from, to) = (i % 5, (i * 3 + 1) % 5);
+        fast.run_until(t).unwrap();
+        fast.post(from, to, if i % 7 == 0 { "other" } else { "storm" }).unwrap();
+        general.apply(Call::RunUntil { t_ms: t }).unwrap();
+        let text = if i % 7 == 0 { "other" } else { "storm" };
+        general.apply(Call::Post { from, to, text: text.into() }).unwrap();
+    }
+    fast.run();
+    general.run();
+    assert!(fast.trace().len() > 100, "too short to mean anything");
+    assert_eq!(fast.trace().to_jsonl(), general.trace().to_jsonl());
+    assert_eq!(fast.stats().to_string(), general.stats().to_string());
+    assert_eq!(fast.calls(), general.calls());
+    assert!(fast.run_until(-1.0).is_err() && general.apply(Call::RunUntil { t_ms: -1.0 }).is_err());
+    assert_eq!(fast.calls(), general.calls(), "a refused call is not recorded by either");
+}

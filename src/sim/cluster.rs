@@ -169,7 +169,16 @@ impl Cluster {
 
     /// Runs every event up to virtual time `t_ms`, then sets the clock to `t_ms` (if later).
     pub fn run_until(&mut self, t_ms: f64) -> Result<usize> {
-        self.apply(Call::RunUntil { t_ms })?.into_count()
+        // With `post`, the storm's hot verb (once per message): the same steps as
+        // `apply(Call::RunUntil { .. })` (the fork point, the run, the record when kept), without
+        // building, checking and dropping a `Call` and an `Outcome` each time (17 % more
+        // instructions in the storm through `apply`). tests/sim.rs checks both give one run.
+        self.boundary();
+        let ran = self.sim.run_until(t_ms)?;
+        if self.sim.config().trace {
+            self.calls.push(Call::RunUntil { t_ms });
+        }
+        Ok(ran)
     }
 
     fn operate(&mut self, origin: NodeId, request: Request) -> Result<OpReport> {
@@ -188,6 +197,7 @@ impl Cluster {
 
     /// The body of a post: a storm posts the same text over and over, so the last one is
     /// shared instead of copied.
+    #[inline(always)]
     fn body(&mut self, text: &str) -> Arc<Body> {
         match &self.last_post {
             Some(b) if matches!(&**b, Body::Text { text: t } if t == text) => b.clone(),
@@ -268,6 +278,9 @@ impl Verbs for Cluster {
 
     /// [`Verbs::post`] without building a [`Call`] unless it is kept: a storm posts 10^5
     /// times with the trace off, and then pays one branch for the fork and one for the record.
+    // Inlined into the caller's loop, the text compare in `body` is against the caller's
+    // constant: the storm of 300,000 messages, 397.5 M instructions without, 382.8 M with.
+    #[inline(always)]
     fn post(&mut self, from: impl Into<NodeRef>, to: impl Into<NodeRef>, text: &str) -> Result<MsgId> {
         let (from, to) = (self.id_of(from)?, self.id_of(to)?);
         let body = self.body(text);
