@@ -20,6 +20,7 @@
 
 pub mod exercises;
 pub mod linearizable;
+pub mod explore;
 mod properties;
 mod report;
 pub mod schedule;
