@@ -59,11 +59,7 @@ const RULES: &[(&str, &str, &[&str])] = &[
         "chart",
         &["experiment", "topology", "whatif", "check", "sim", "udp"],
     ),
-    (
-        "the two runtimes do not import each other: either can change its timing model alone",
-        "sim",
-        &["udp"],
-    ),
+    ("the two runtimes do not import each other: either can change its timing model alone", "sim", &["udp"]),
     ("the two runtimes do not import each other", "udp", &["sim"]),
     (
         "what both runtimes share knows neither: the fault model and the operation book are one \
@@ -91,15 +87,12 @@ const RULES: &[(&str, &str, &[&str])] = &[
         "lesson",
         &["sim", "udp", "protocol", "experiment", "check"],
     ),
-    (
-        "the checker is virtual-time only: its verdicts must replay byte for byte",
-        "check",
-        &["udp"],
-    ),
+    ("the checker is virtual-time only: its verdicts must replay byte for byte", "check", &["udp"]),
 ];
 
 /// Names the crate root re-exports; `crate::Cluster` and friends import the root.
-const ROOT_ONLY: &[&str] = &["Cluster", "Config", "ConfigBuilder", "Latency", "Error", "Result", "cluster", "prelude"];
+const ROOT_ONLY: &[&str] =
+    &["Cluster", "Config", "ConfigBuilder", "Latency", "Error", "Result", "cluster", "prelude"];
 
 struct Use {
     file: String,
@@ -151,7 +144,9 @@ fn uses() -> Vec<Use> {
             let mut rest = code;
             while let Some(at) = rest.find("crate::") {
                 let after = &rest[at + "crate::".len()..];
-                let end = after.find(|c: char| !(c.is_alphanumeric() || c == '_' || c == ':')).unwrap_or(after.len());
+                let end = after
+                    .find(|c: char| !(c.is_alphanumeric() || c == '_' || c == ':'))
+                    .unwrap_or(after.len());
                 found.push(Use {
                     file: file.strip_prefix(src.parent().unwrap()).unwrap().display().to_string(),
                     line: i + 1,
@@ -201,7 +196,10 @@ fn every_import_goes_down_a_floor_and_no_rule_is_broken() {
         }
         for (rule, importer, forbidden) in RULES {
             if *importer == from && forbidden.contains(&to) {
-                broken.push(format!("{}:{}: {from} imports {to} (`crate::{}`): {rule}", u.file, u.line, u.path));
+                broken.push(format!(
+                    "{}:{}: {from} imports {to} (`crate::{}`): {rule}",
+                    u.file, u.line, u.path
+                ));
             }
         }
         match (floor(from), floor(to)) {
@@ -211,7 +209,9 @@ fn every_import_goes_down_a_floor_and_no_rule_is_broken() {
                 u.file, u.line, u.path
             )),
             (None, _) => broken.push(format!("{}: module {from} has no floor: add it to FLOORS", u.file)),
-            (_, None) => broken.push(format!("{}:{}: module {to} has no floor: add it to FLOORS", u.file, u.line)),
+            (_, None) => {
+                broken.push(format!("{}:{}: module {to} has no floor: add it to FLOORS", u.file, u.line))
+            }
             _ => {}
         }
     }

@@ -110,6 +110,7 @@ use crate::table::{show_tables, Table, Tabular};
 use crate::time::Time;
 use crate::trace::{DropCause, Event, EventKind, MsgId, Recorded, Trace};
 
+use super::linearizable::{self, RegisterCall};
 use super::{Call, Checker, ClientOp, History, Outcome, Property};
 
 // ----- the scope -----
@@ -717,7 +718,8 @@ where
     }
 
     fn initial(&self) -> World<P::State, P::Msg> {
-        let states: Vec<Arc<P::State>> = (0..self.scope.nodes).map(|_| Arc::new(P::State::default())).collect();
+        let states: Vec<Arc<P::State>> =
+            (0..self.scope.nodes).map(|_| Arc::new(P::State::default())).collect();
         World {
             hashes: states.iter().map(|s| fingerprint(&**s)).collect(),
             states,
@@ -737,7 +739,13 @@ where
     }
 
     fn context(&self, me: usize, in_operation: bool) -> Context {
-        Context { me: NodeId(me as u32), nodes: self.scope.nodes, durable: self.durable, in_operation, now: Time(0) }
+        Context {
+            me: NodeId(me as u32),
+            nodes: self.scope.nodes,
+            durable: self.durable,
+            in_operation,
+            now: Time(0),
+        }
     }
 
     /// The call the client at `node` may issue now.
@@ -812,7 +820,12 @@ where
             let body = self.protocol.trace_body(&msg);
             t.push(Event {
                 at: step_time(w.depth),
-                kind: EventKind::Sent { msg: MsgId(id), from: NodeId(from as u32), to: NodeId(to as u32), body },
+                kind: EventKind::Sent {
+                    msg: MsgId(id),
+                    from: NodeId(from as u32),
+                    to: NodeId(to as u32),
+                    body,
+                },
             });
         }
         let at = w.flight.partition_point(|f| f.key <= key);
@@ -905,7 +918,12 @@ where
                 w.history.push(HistoryEvent { call: c as u8, returned: None });
                 let mut state = (*w.states[node]).clone();
                 let mut out = Out::default();
-                self.protocol.on_request(&self.context(node, true), &mut state, &self.scope.calls[c].1, &mut out);
+                self.protocol.on_request(
+                    &self.context(node, true),
+                    &mut state,
+                    &self.scope.calls[c].1,
+                    &mut out,
+                );
                 Self::set_state(&mut w, node, state);
                 self.carry_out(&mut w, node, Some(c as u8), None, out, trace);
             }
@@ -921,7 +939,12 @@ where
                     if let Some(t) = trace {
                         t.push(Event {
                             at,
-                            kind: EventKind::Dropped { msg: MsgId(f.id), from, to, cause: DropCause::TargetDown },
+                            kind: EventKind::Dropped {
+                                msg: MsgId(f.id),
+                                from,
+                                to,
+                                cause: DropCause::TargetDown,
+                            },
                         });
                     }
                 } else {
@@ -932,7 +955,13 @@ where
                         let body = self.protocol.trace_body(&f.msg);
                         t.push(Event {
                             at,
-                            kind: EventKind::Delivered { msg: MsgId(f.id), from, to, sent: step_time(f.sent), body },
+                            kind: EventKind::Delivered {
+                                msg: MsgId(f.id),
+                                from,
+                                to,
+                                sent: step_time(f.sent),
+                                body,
+                            },
                         });
                     }
                     let node = f.to as usize;
@@ -949,7 +978,10 @@ where
                 w.lost += 1;
                 if let Some(t) = trace {
                     let (from, to) = (NodeId(f.from.into()), NodeId(f.to.into()));
-                    t.push(Event { at, kind: EventKind::Dropped { msg: MsgId(f.id), from, to, cause: DropCause::Lost } });
+                    t.push(Event {
+                        at,
+                        kind: EventKind::Dropped { msg: MsgId(f.id), from, to, cause: DropCause::Lost },
+                    });
                 }
             }
             Move::Fire(i) => {
@@ -1056,6 +1088,40 @@ where
         History { calls: calls.into_iter().map(|(_, c)| c).collect() }
     }
 
+    /// [`Property::NoDuplicates`] on the state, without building an outcome.
+    fn duplicate(&self, w: &World<P::State, P::Msg>) -> Option<String> {
+        for (i, s) in w.states.iter().enumerate() {
+            let mut held = self.protocol.held(s);
+            held.sort_unstable();
+            if let Some(pair) = held.windows(2).find(|p| p[0] == p[1]) {
+                return Some(format!("Node-{i} holds {} twice", pair[0]));
+            }
+        }
+        None
+    }
+
+    /// [`Property::Linearizable`] on the state's history, without building an outcome.
+    fn not_linearizable(&self, w: &World<P::State, P::Msg>) -> Option<String> {
+        let calls: Vec<RegisterCall> = self
+            .history(w)
+            .calls
+            .iter()
+            .filter_map(|c| match c.op {
+                ClientOp::Write { value } => {
+                    Some(RegisterCall { write: Some(value), invoked: c.invoked, returned: c.returned })
+                }
+                ClientOp::Read => {
+                    Some(RegisterCall { write: None, invoked: c.invoked, returned: c.returned })
+                }
+                _ => None,
+            })
+            .collect();
+        match linearizable::check(&calls) {
+            Ok(verdict) => verdict.into_result().err(),
+            Err(invalid) => Some(format!("the history cannot be checked: {invalid}")),
+        }
+    }
+
     fn outcome(&self, w: &World<P::State, P::Msg>, stats: &RunStats) -> Outcome<P> {
         Outcome {
             states: w.states.iter().map(|s| (**s).clone()).collect(),
@@ -1142,19 +1208,25 @@ where
             .collect();
         let checked = safety.iter().chain(&settled).map(|&i| self.properties[i].name()).collect();
 
-        // Ok(()) or the first violated property and why.
-        let violation = |w: &World<P::State, P::Msg>| -> Option<(usize, String)> {
-            let quiet = engine.quiescent(w);
-            if safety.is_empty() && !(quiet && !settled.is_empty()) {
+        // The first violated property and why. The safety properties are checked on the
+        // state itself (linearizability only when the history grew); the others, on an
+        // outcome built only in quiescent states.
+        let violation = |w: &World<P::State, P::Msg>, history_grew: bool| -> Option<(usize, String)> {
+            for &i in &safety {
+                let broken = match self.properties[i] {
+                    Property::NoDuplicates => engine.duplicate(w),
+                    Property::Linearizable if history_grew => engine.not_linearizable(w),
+                    _ => None,
+                };
+                if let Some(why) = broken {
+                    return Some((i, why));
+                }
+            }
+            if settled.is_empty() || !engine.quiescent(w) {
                 return None;
             }
             let o = engine.outcome(w, &stats);
-            let mut ids: Vec<usize> = safety.clone();
-            if quiet {
-                ids.extend(&settled);
-            }
-            ids.sort_unstable();
-            ids.into_iter().find_map(|i| self.properties[i].check(&self.protocol, &o).err().map(|m| (i, m)))
+            settled.iter().find_map(|&i| self.properties[i].check(&self.protocol, &o).err().map(|m| (i, m)))
         };
 
         let mut report = ExploreReport {
@@ -1173,7 +1245,7 @@ where
         let root = init.fingerprint();
         let mut visited = FxMap::default();
         visited.insert(root, (root, u32::MAX));
-        let mut found: Option<(u64, usize, String)> = violation(&init).map(|(p, m)| (root, p, m));
+        let mut found: Option<(u64, usize, String)> = violation(&init, true).map(|(p, m)| (root, p, m));
         let mut bound: Option<Bound> = None;
         let mut queue = VecDeque::from([(init, root)]);
         let mut popped = 0u64;
@@ -1212,7 +1284,7 @@ where
                 }
                 visited.insert(nfp, (fp, i));
                 report.max_depth = report.max_depth.max(next.depth);
-                if let Some((p, m)) = violation(&next) {
+                if let Some((p, m)) = violation(&next, next.history.len() != w.history.len()) {
                     found = Some((nfp, p, m));
                     return false;
                 }
@@ -1238,7 +1310,8 @@ where
             }
             moves.reverse();
             let (steps, end, trace) = self.walk_indices(&engine, &moves);
-            let diagram = chart::space_time(&PathRun { trace, nodes: scope.nodes, end: step_time(end.depth + 1) });
+            let diagram =
+                chart::space_time(&PathRun { trace, nodes: scope.nodes, end: step_time(end.depth + 1) });
             report.verdict = Verdict::Failed(Box::new(Counterexample {
                 property: self.properties[p].name(),
                 message,
@@ -1274,7 +1347,11 @@ where
                 true
             });
             w = next.ok_or_else(|| {
-                Error::argument("step", format!("{} ({step})", n + 1), "a step enabled in the state it is taken from")
+                Error::argument(
+                    "step",
+                    format!("{} ({step})", n + 1),
+                    "a step enabled in the state it is taken from",
+                )
             })?;
         }
         Ok(engine.outcome(&w, &stats))

@@ -19,8 +19,8 @@
 //! ```
 
 pub mod exercises;
-pub mod linearizable;
 pub mod explore;
+pub mod linearizable;
 mod properties;
 mod report;
 pub mod schedule;
