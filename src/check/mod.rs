@@ -20,6 +20,7 @@
 
 mod bars;
 pub mod exercises;
+pub mod explore;
 pub mod linearizable;
 mod properties;
 mod report;

@@ -31,6 +31,13 @@ use crate::time::Time;
 use crate::trace::{Body, Note};
 
 /// A node's behaviour: its state, its messages and its handlers.
+///
+/// **For the exhaustive search.** [`Checker::explore`](crate::check::Checker::explore) needs
+/// `State` and `Msg` to be `Hash + Eq` as well: it reduces every state of the cluster to a
+/// fingerprint so that each is expanded once. That bound is on that method only, not here, so
+/// the random checker and both runtimes ask nothing more; for the search a learner adds
+/// `#[derive(Hash, PartialEq, Eq)]` to the state and the message type (and keeps `BTreeMap` /
+/// `BTreeSet` / `Vec` inside them, since `HashMap` has no `Hash`).
 pub trait Protocol: Clone + fmt::Debug + Send + Sync + 'static {
     /// What one node keeps.
     type State: Clone + fmt::Debug + Default + Send + 'static;

@@ -47,7 +47,7 @@ impl Protocol for LessonNode {
 }
 
 /// A message of [`Reliable`] and [`Gossip`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Data {
     /// A value.
     Value(u64),
@@ -60,7 +60,7 @@ pub enum Data {
 pub struct Reliable;
 
 /// What a [`Reliable`] node keeps.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct ReliableState {
     /// Values received, each once.
     pub received: Vec<u64>,
@@ -119,7 +119,7 @@ pub struct Gossip;
 pub const GOSSIP_TRIES: u32 = 4;
 
 /// A message of [`Gossip`].
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum GossipMsg {
     /// A value, or its ack.
     Data(Data),
@@ -130,7 +130,7 @@ pub enum GossipMsg {
 }
 
 /// What a [`Gossip`] node keeps.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct GossipState {
     /// The values it has.
     pub seen: BTreeSet<u64>,
@@ -254,7 +254,7 @@ pub struct Majority;
 pub type Stamp = (u64, u32, u64);
 
 /// A message of [`Majority`]; `id` names the call at the node that runs it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[allow(missing_docs)] // the fields are the same in every variant: the call, a version, a value
 pub enum RegisterMsg {
     /// "What version and value do you hold?"
@@ -268,7 +268,7 @@ pub enum RegisterMsg {
 }
 
 /// A call a [`Majority`] node is running.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Pending {
     /// A write's value, or None for a read.
     pub write: Option<u64>,
@@ -281,7 +281,7 @@ pub struct Pending {
 }
 
 /// What a [`Majority`] node keeps.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct RegisterState {
     /// Its version and value.
     pub stamp: Stamp,
