@@ -43,19 +43,8 @@ impl History {
 
 impl Bars {
     fn from_history(h: &History) -> Bars {
-        let register: Vec<(usize, RegisterCall)> = h
-            .calls
-            .iter()
-            .enumerate()
-            .filter_map(|(i, c)| {
-                let write = match c.op {
-                    ClientOp::Write { value } => Some(value),
-                    ClientOp::Read => None,
-                    _ => return None,
-                };
-                Some((i, RegisterCall { write, invoked: c.invoked, returned: c.returned }))
-            })
-            .collect();
+        let register: Vec<(usize, RegisterCall)> =
+            h.calls.iter().enumerate().filter_map(|(i, c)| Some((i, c.as_register()?))).collect();
         let calls: Vec<RegisterCall> = register.iter().map(|r| r.1).collect();
         let clash = linearizable::clashing(&calls);
         let marked = |c: &RegisterCall| match (c.write, c.returned) {
@@ -83,7 +72,7 @@ impl Bars {
         nodes.sort_unstable();
         nodes.dedup();
         let mut lanes = Vec::new();
-        let mut rows: Vec<(u32, f64)> = Vec::new(); // (node, busy until)
+        let mut rows: Vec<f64> = Vec::new(); // each row busy until
         let mut bars = Vec::new();
         let mut order: Vec<usize> = (0..h.calls.len()).collect();
         order.sort_by_key(|&i| (h.calls[i].node.0, h.calls[i].invoked, i));
@@ -93,10 +82,10 @@ impl Bars {
                 let c = &h.calls[i];
                 let from = c.invoked.as_ms();
                 let to = c.returned.map(|r| r.0.as_ms());
-                let lane = match (first_row..rows.len()).find(|&r| rows[r].1 <= from) {
+                let lane = match (first_row..rows.len()).find(|&r| rows[r] <= from) {
                     Some(r) => r,
                     None => {
-                        rows.push((node, 0.0));
+                        rows.push(0.0);
                         let k = rows.len() - first_row;
                         lanes.push(if k == 1 {
                             format!("Node-{node}")
@@ -106,7 +95,7 @@ impl Bars {
                         rows.len() - 1
                     }
                 };
-                rows[lane].1 = to.unwrap_or(f64::INFINITY);
+                rows[lane] = to.unwrap_or(f64::INFINITY);
                 bars.push(Bar { lane, from_ms: from, to_ms: to, label: label(c), marked: marks[i] });
             }
         }

@@ -104,11 +104,12 @@ impl std::error::Error for InvalidHistory {}
 /// The values (None: the empty register) a violation is about, with its sentence.
 type Clash = (String, Vec<Option<u64>>);
 
-/// Checks what both checks need and rejects the reads no order can explain: the unique
-/// written values (each with its call's time) or why the history cannot be judged.
-type Writes = std::collections::BTreeMap<u64, Time>;
-fn screen(calls: &[RegisterCall]) -> Result<Result<Writes, Clash>, InvalidHistory> {
-    let mut writes = Writes::new();
+/// Checks what both checks need (an error when it does not hold) and rejects the reads no
+/// order can explain (a violation): a read of a value nobody wrote, or one that returned
+/// before the write of its value was called.
+fn screen(calls: &[RegisterCall]) -> Result<Result<(), Clash>, InvalidHistory> {
+    // Each written value and when its write was called.
+    let mut writes = std::collections::BTreeMap::new();
     for c in calls {
         if let Some(w) = c.write {
             if writes.insert(w, c.invoked).is_some() {
@@ -129,13 +130,13 @@ fn screen(calls: &[RegisterCall]) -> Result<Result<Writes, Clash>, InvalidHistor
             Some(_) => {}
         }
     }
-    Ok(Ok(writes))
+    Ok(Ok(()))
 }
 
 /// Whether the history is linearizable, by its zones (written values must be unique: an
 /// [`InvalidHistory`] otherwise); a violation names the values whose zones clash.
 pub fn check(calls: &[RegisterCall]) -> Result<Linearizability, InvalidHistory> {
-    Ok(match screen(calls)?.and_then(|_| zones(calls)) {
+    Ok(match screen(calls)?.and_then(|()| zones(calls)) {
         Ok(()) => Linearizability::Linearizable,
         Err((why, _)) => Linearizability::Violated(why),
     })
@@ -145,12 +146,14 @@ pub fn check(calls: &[RegisterCall]) -> Result<Linearizability, InvalidHistory> 
 /// write and the reads that returned it (None: the reads of the empty register). Empty when it
 /// is linearizable or cannot be judged. What a drawn history marks.
 pub fn clashing(calls: &[RegisterCall]) -> Vec<Option<u64>> {
-    match screen(calls).map(|s| s.and_then(|_| zones(calls))) {
+    match screen(calls).map(|s| s.and_then(|()| zones(calls))) {
         Ok(Err((_, values))) => values,
         _ => Vec::new(),
     }
 }
 
+/// The zone check proper. [`screen`] has run: written values are unique, and every read's
+/// value was written by a call made before the read returned.
 fn zones(calls: &[RegisterCall]) -> Result<(), Clash> {
     let read: std::collections::BTreeSet<u64> =
         calls.iter().filter(|c| c.write.is_none()).filter_map(|c| c.returned.and_then(|r| r.1)).collect();
@@ -161,41 +164,14 @@ fn zones(calls: &[RegisterCall]) -> Result<(), Clash> {
     let mut clusters: std::collections::BTreeMap<Option<u64>, (i128, i128)> =
         std::collections::BTreeMap::new();
     clusters.insert(None, (i128::MIN, i128::MIN));
-    let mut writes = std::collections::BTreeMap::new();
-    for c in calls {
-        if let Some(w) = c.write {
-            // A write that never returned and that nobody read may be left out.
-            if c.returned.is_none() && !read.contains(&w) {
-                continue;
-            }
-            if writes.insert(w, c.invoked).is_some() {
-                return Err((
-                    format!("the value {w} was written twice (the check needs unique values)"),
-                    vec![Some(w)],
-                ));
-            }
-        }
-    }
     for c in calls {
         let value = match (c.write, c.returned) {
-            (Some(w), _) if writes.contains_key(&w) => Some(w),
-            (Some(_), _) => continue,
+            // A write that never returned and that nobody read may be left out.
+            (Some(w), None) if !read.contains(&w) => continue,
+            (Some(w), _) => Some(w),
             (None, Some((_, v))) => v,
             (None, None) => continue,
         };
-        if c.write.is_none() {
-            if let Some(v) = value {
-                let Some(&w_invoked) = writes.get(&v) else {
-                    return Err((format!("a read returned {v}, which no call wrote"), vec![Some(v)]));
-                };
-                if c.returned.is_some_and(|(r, _)| r < w_invoked) {
-                    return Err((
-                        format!("a read returned {v} before the write of {v} was called"),
-                        vec![Some(v)],
-                    ));
-                }
-            }
-        }
         let returned = c.returned.map_or(end, |(r, _)| t(r));
         let e = clusters.entry(value).or_insert((i128::MIN, end));
         e.0 = e.0.max(t(c.invoked));

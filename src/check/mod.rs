@@ -68,6 +68,18 @@ pub enum ClientOp {
     Read,
 }
 
+/// In a history's words: `send 3 to Node-1`, `broadcast 3`, `write 3`, `read`.
+impl std::fmt::Display for ClientOp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match *self {
+            ClientOp::Send { to, value } => write!(f, "send {value} to Node-{to}"),
+            ClientOp::Broadcast { value } => write!(f, "broadcast {value}"),
+            ClientOp::Write { value } => write!(f, "write {value}"),
+            ClientOp::Read => f.write_str("read"),
+        }
+    }
+}
+
 /// Which calls a run makes.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 #[serde(tag = "workload", rename_all = "snake_case")]

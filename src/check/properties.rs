@@ -8,8 +8,31 @@ use crate::protocol::Protocol;
 use crate::stats::RunStats;
 use crate::time::Time;
 
-use super::linearizable::{self, RegisterCall};
+use super::linearizable;
 use super::{ClientOp, History};
+
+/// [`Property::NoDuplicates`] on what each node holds (one list per node): the random
+/// checker and the exhaustive search both ask this.
+pub(crate) fn no_duplicates(held: &[Vec<u64>]) -> Result<(), String> {
+    for (i, values) in held.iter().enumerate() {
+        let mut seen = BTreeSet::new();
+        if let Some(v) = values.iter().find(|v| !seen.insert(**v)) {
+            return Err(format!("Node-{i} holds {v} twice"));
+        }
+    }
+    Ok(())
+}
+
+/// [`Property::Linearizable`] on a history's register calls: the random checker and the
+/// exhaustive search both ask this.
+pub(crate) fn linearizable(history: &History) -> Result<(), String> {
+    match linearizable::check(&history.register_calls()) {
+        Ok(verdict) => verdict.into_result(),
+        // The workload writes each value once; a protocol cannot break this, but say so
+        // rather than call it a violation if it ever happens.
+        Err(invalid) => Err(format!("the history cannot be checked: {invalid}")),
+    }
+}
 
 /// The name of [`Property::Linearizable`] in reports.
 pub(crate) const LINEARIZABLE: &str = "linearizable register";
@@ -118,15 +141,7 @@ impl<P: Protocol<Output = u64>> Property<P> {
                 }
                 Ok(())
             }
-            Property::NoDuplicates => {
-                for (i, values) in held.iter().enumerate() {
-                    let mut seen = BTreeSet::new();
-                    if let Some(v) = values.iter().find(|v| !seen.insert(**v)) {
-                        return Err(format!("Node-{i} holds {v} twice"));
-                    }
-                }
-                Ok(())
-            }
+            Property::NoDuplicates => no_duplicates(&held),
             Property::EveryLiveNodeHolds => {
                 let mut values: BTreeSet<u64> = BTreeSet::new();
                 for c in calls {
@@ -170,28 +185,7 @@ impl<P: Protocol<Output = u64>> Property<P> {
                     Err(format!("write {value} was acknowledged, but no live node holds it or a later write"))
                 }
             }
-            Property::Linearizable => {
-                let register: Vec<RegisterCall> = calls
-                    .iter()
-                    .filter_map(|c| match c.op {
-                        ClientOp::Write { value } => Some(RegisterCall {
-                            write: Some(value),
-                            invoked: c.invoked,
-                            returned: c.returned,
-                        }),
-                        ClientOp::Read => {
-                            Some(RegisterCall { write: None, invoked: c.invoked, returned: c.returned })
-                        }
-                        _ => None,
-                    })
-                    .collect();
-                match linearizable::check(&register) {
-                    Ok(verdict) => verdict.into_result(),
-                    // The workload writes each value once; a protocol cannot break this, but
-                    // say so rather than call it a violation if it ever happens.
-                    Err(invalid) => Err(format!("the history cannot be checked: {invalid}")),
-                }
-            }
+            Property::Linearizable => linearizable(&o.history),
             Property::MessagesPerCall(budget) => {
                 let per = o.stats.total.sent as f64 / calls.len().max(1) as f64;
                 if per <= *budget {

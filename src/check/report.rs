@@ -7,6 +7,7 @@ use crate::node::NodeId;
 use crate::table::{show_tables, Table, Tabular};
 use crate::time::Time;
 
+use super::linearizable::RegisterCall;
 use super::{ClientOp, Schedule};
 
 /// One call of the history: who was asked what, when, and what came back.
@@ -20,6 +21,26 @@ pub struct Call {
     pub invoked: Time,
     /// When the node answered and with what; None: it never did.
     pub returned: Option<(Time, Option<u64>)>,
+}
+
+impl Call {
+    /// The call as the linearizability check sees it: a write or a read of the register;
+    /// None for a send or a broadcast.
+    pub(crate) fn as_register(&self) -> Option<RegisterCall> {
+        let write = match self.op {
+            ClientOp::Write { value } => Some(value),
+            ClientOp::Read => None,
+            ClientOp::Send { .. } | ClientOp::Broadcast { .. } => return None,
+        };
+        Some(RegisterCall { write, invoked: self.invoked, returned: self.returned })
+    }
+}
+
+impl History {
+    /// The register's writes and reads, in call order.
+    pub(crate) fn register_calls(&self) -> Vec<RegisterCall> {
+        self.calls.iter().filter_map(Call::as_register).collect()
+    }
 }
 
 /// Every call of one run, in the order they were made.
@@ -83,12 +104,7 @@ impl Tabular for History {
             ["called", "node", "call", "answered", "answer"],
         );
         for c in &self.calls {
-            let op = match c.op {
-                ClientOp::Send { to, value } => format!("send {value} to Node-{to}"),
-                ClientOp::Broadcast { value } => format!("broadcast {value}"),
-                ClientOp::Write { value } => format!("write {value}"),
-                ClientOp::Read => "read".to_string(),
-            };
+            let op = c.op.to_string();
             let (when, answer) = match c.returned {
                 Some((at, Some(v))) => (at.to_string(), v.to_string()),
                 Some((at, None)) => {
