@@ -221,7 +221,7 @@ fn every_import_goes_down_a_floor_and_no_rule_is_broken() {
 
 #[test]
 fn no_two_files_import_each_other() {
-    // Edges between the files of one floor unit (siblings such as sim::calls and sim::cluster),
+    // Edges between the files of one floor unit (siblings such as sim::cluster and sim::fork),
     // leaving out a module and its own parent or child, which share one module by design.
     let all = uses();
     let modules: BTreeSet<String> = all.iter().map(|u| u.from.clone()).collect();

@@ -67,3 +67,21 @@ fn real_cancelled_timers_never_fire() {
     assert_eq!(real.state(0).unwrap(), [2, 1]);
     real.shutdown();
 }
+
+#[test]
+fn a_crash_cancels_every_pending_timer_and_a_cancel_does_not_outlive_it() {
+    // Durable nodes keep their list of fired timers across the crash. Timers 2 (20 ms) and 1
+    // (set again for 40 ms) are pending when the node crashes at 15 ms: neither ever fires.
+    // After the recovery, the second request's timers behave as the first's would have.
+    let config = Config::builder().nodes(1).seed(1).durable(true).build().unwrap();
+    let mut sim = Sim::new(Alarms, config);
+    sim.request(0, ()).unwrap();
+    sim.crash_at(0, 15.0).unwrap();
+    sim.run_until(16.0).unwrap();
+    sim.recover(0).unwrap();
+    sim.request(0, ()).unwrap();
+    sim.run();
+    // Before the crash: nothing fired (timer 1 cancelled, re-set for 40 ms; 2 at 20 ms).
+    // After the recovery: the second request's timers 2 and 1 fire.
+    assert_eq!(sim.state(NodeId(0)).unwrap(), &[2, 1]);
+}

@@ -17,7 +17,8 @@ pub(crate) const MAX_LANES: usize = 40;
 /// Nodes a topology drawing draws.
 pub(crate) const MAX_DRAWN_NODES: usize = 60;
 
-/// The colour of a dropped message's cross (vermillion, used for nothing else in a diagram).
+/// The colour of a dropped message's cross (vermillion, used for nothing else in a diagram;
+/// a drawn history marks with it the calls no order can fit).
 pub(crate) const DROP: RGBColor = RGBColor(213, 94, 0);
 
 #[derive(Debug, Clone, PartialEq)]

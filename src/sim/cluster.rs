@@ -175,9 +175,7 @@ impl Cluster {
         // instructions in the storm through `apply`). tests/sim.rs checks both give one run.
         self.boundary();
         let ran = self.sim.run_until(t_ms)?;
-        if self.sim.config().trace {
-            self.calls.push(Call::RunUntil { t_ms });
-        }
+        self.keep(|_| Call::RunUntil { t_ms });
         Ok(ran)
     }
 
@@ -185,6 +183,16 @@ impl Cluster {
         let op = self.sim.start(request.verb(), origin, &request, request.refused_when_down())?;
         self.sim.book.describe(op, request.what());
         Ok(self.sim.finish(op))
+    }
+
+    /// Records a call that ran, when the trace is on (run files and what-if forks replay the
+    /// calls); the call is built only then, so a storm with the trace off builds none.
+    #[inline]
+    fn keep(&mut self, call: impl FnOnce(&Self) -> Call) {
+        if self.sim.config().trace {
+            let call = call(self);
+            self.calls.push(call);
+        }
     }
 
     /// A point between verbs, where a what-if fork may act. One branch in an ordinary run.
@@ -270,9 +278,7 @@ impl Verbs for Cluster {
             Call::Run => Outcome::Ran(self.sim.run()),
             Call::RunUntil { t_ms } => Outcome::Ran(self.sim.run_until(*t_ms)?),
         };
-        if self.sim.config().trace {
-            self.calls.push(call);
-        }
+        self.keep(|_| call);
         Ok(outcome)
     }
 
@@ -286,9 +292,7 @@ impl Verbs for Cluster {
         let body = self.body(text);
         self.boundary();
         let id = self.sim.post(from, to, body);
-        if self.sim.config().trace {
-            self.calls.push(Call::Post { from: from.0, to: to.0, text: self.last_text.clone() });
-        }
+        self.keep(|c| Call::Post { from: from.0, to: to.0, text: c.last_text.clone() });
         Ok(id)
     }
 }

@@ -1,7 +1,8 @@
 //! The what-if hooks of the simulated runtime: where an armed fork acts. The runtime owns
 //! the hook (the point, the change, when it is due); [`crate::whatif`], above it, arms it
-//! and compares the runs, so the runtime never calls up into the tool. Both are cold and out of line: an ordinary run only tests whether a
-//! fork is armed. And `set_links`, the same change of loss and latency for a scenario that
+//! and compares the runs, so the runtime never calls up into the tool. The two places where
+//! a fork acts, [`Sim::boundary`] and `forked_loss`, are cold and out of line: an ordinary run
+//! only tests whether a fork is armed. And `set_links`, the same change of loss and latency for a scenario that
 //! places its faults itself ([`crate::experiment::Silence`]).
 
 use std::fmt;

@@ -65,10 +65,12 @@ pub(crate) struct Slot<S> {
     pub(crate) down: bool,
     /// Bumped by each crash, so timers set before it do not fire after it.
     incarnation: u32,
-    /// Timer ids this node cancelled, each with how many times: a timer fires only if its id
-    /// was cancelled as often when it fires as when it was set. Empty unless the protocol
-    /// cancels timers, so an ordinary run pays one empty scan per timer.
-    cancelled: Vec<(u64, u32)>,
+    /// Timer ids this node cancelled since its last crash, each with how many times: a timer
+    /// fires only if its id was cancelled as often when it fires as when it was set. A map, so
+    /// a protocol that keys timers by request (one id per call) pays a lookup, not a scan; a
+    /// crash empties it (the crash already outdates every timer). Empty unless the protocol
+    /// cancels timers, so an ordinary run pays one lookup in an empty map per timer.
+    cancelled: std::collections::BTreeMap<u64, u32>,
     pub(crate) state: S,
     pub(crate) counters: Counters,
 }
@@ -76,7 +78,7 @@ pub(crate) struct Slot<S> {
 impl<S> Slot<S> {
     /// How many times timer `id` was cancelled at this node.
     fn generation(&self, id: u64) -> u32 {
-        self.cancelled.iter().find(|c| c.0 == id).map_or(0, |c| c.1)
+        self.cancelled.get(&id).copied().unwrap_or(0)
     }
 }
 
@@ -119,7 +121,7 @@ impl<P: Protocol> Sim<P> {
         let slot = Slot {
             down: false,
             incarnation: 0,
-            cancelled: Vec::new(),
+            cancelled: std::collections::BTreeMap::new(),
             state: P::State::default(),
             counters: Counters::default(),
         };
@@ -233,6 +235,7 @@ impl<P: Protocol> Sim<P> {
         }
         node.down = true;
         node.incarnation = node.incarnation.wrapping_add(1);
+        node.cancelled.clear();
         self.protocol.on_crash(&ctx, &mut node.state);
         Some(self.emit(EventKind::Crashed { node: n }))
     }
@@ -418,11 +421,8 @@ impl<P: Protocol> Sim<P> {
                         .push(self.now.after(after), Item::Timer { node, incarnation, generation, op, id });
                 }
                 Some(Action::CancelTimer { id }) => {
-                    let cancelled = &mut self.nodes[node.index()].cancelled;
-                    match cancelled.iter_mut().find(|c| c.0 == id) {
-                        Some(c) => c.1 = c.1.wrapping_add(1),
-                        None => cancelled.push((id, 1)),
-                    }
+                    let count = self.nodes[node.index()].cancelled.entry(id).or_insert(0);
+                    *count = count.wrapping_add(1);
                 }
                 Some(Action::Stored { record }) => {
                     self.emit(EventKind::Stored { node, record });
