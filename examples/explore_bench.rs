@@ -9,53 +9,11 @@ use std::time::Instant;
 use distlab::check::exercises::{self, solutions};
 use distlab::check::explore::{ExploreReport, Scope, Verdict};
 use distlab::check::ClientOp;
-use distlab::node::NodeId;
-use distlab::protocol::{Context, Out, Protocol};
 
-/// The majority register whose reads answer without writing back (the ABD mistake).
-#[derive(Debug, Clone, Copy)]
-struct NoWriteBack;
-
-impl Protocol for NoWriteBack {
-    type State = solutions::RegisterState;
-    type Msg = solutions::RegisterMsg;
-    type Request = ClientOp;
-    type Output = u64;
-    fn on_request(&self, c: &Context, s: &mut Self::State, r: &ClientOp, out: &mut Out<Self::Msg>) {
-        solutions::Majority.on_request(c, s, r, out)
-    }
-    fn on_message(
-        &self,
-        c: &Context,
-        s: &mut Self::State,
-        from: NodeId,
-        m: &Self::Msg,
-        out: &mut Out<Self::Msg>,
-    ) {
-        if let solutions::RegisterMsg::Held { id, stamp, value } = *m {
-            if let Some(p) = s.pending.get_mut(&id).filter(|p| !p.storing && p.write.is_none()) {
-                p.answered.insert(from);
-                p.best = p.best.max((stamp, value));
-                if p.answered.len() > c.nodes / 2 {
-                    let answer = p.best.1;
-                    s.pending.remove(&id);
-                    out.respond(answer);
-                }
-                return;
-            }
-        }
-        solutions::Majority.on_message(c, s, from, m, out)
-    }
-    fn on_timer(&self, c: &Context, s: &mut Self::State, t: u64, out: &mut Out<Self::Msg>) {
-        solutions::Majority.on_timer(c, s, t, out)
-    }
-    fn describe(&self, m: &Self::Msg) -> String {
-        format!("{m:?}")
-    }
-    fn held(&self, s: &Self::State) -> Vec<u64> {
-        solutions::Majority.held(s)
-    }
-}
+// The register without write-back is the tests' own (tests/common/broken.rs).
+#[path = "../tests/common/broken.rs"]
+mod broken;
+use broken::NoWriteBack;
 
 fn line(what: &str, r: &ExploreReport) {
     let verdict = match &r.verdict {

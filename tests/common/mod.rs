@@ -77,3 +77,4 @@ pub fn assert_every_message_accounted(c: &Cluster) {
     let unsettled = unsettled(c.trace());
     assert!(unsettled <= c.in_flight(), "{unsettled} messages vanished (in flight: {})", c.in_flight());
 }
+pub mod broken;
