@@ -108,6 +108,11 @@ pub use cluster::Cluster;
 pub use config::{Config, ConfigBuilder, Latency};
 pub use error::{Error, Result};
 
+/// serde itself, for a notebook cell whose message type must travel over real UDP sockets
+/// ([`protocol::Networked`]): a cell cannot name a crate it has no `:dep` line for, but it can
+/// reach this one through distlab.
+pub use serde;
+
 /// What the first notebook cell brings in: `use distlab::prelude::*;`.
 pub mod prelude {
     pub use crate::causality::{self, Clocks, ConcurrencyQuiz, Order};

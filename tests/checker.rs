@@ -15,6 +15,8 @@ use distlab::table::Tabular;
 #[test]
 fn every_reference_solution_passes_200_seeds() {
     for report in [
+        exercises::echo(solutions::Echo).check().unwrap(),
+        exercises::ack_once(solutions::AckOnce).check().unwrap(),
         exercises::reliable_delivery(solutions::Reliable).check().unwrap(),
         exercises::broadcast(solutions::Gossip).check().unwrap(),
         exercises::majority_register(solutions::Majority).check().unwrap(),
@@ -24,16 +26,72 @@ fn every_reference_solution_passes_200_seeds() {
     }
 }
 
+/// The ladder of notebook 07: each step's starting point (the step before's solution, and for
+/// step 1 the lesson's plain node) fails the step's check, on every seed, for the promise the
+/// step is about; so a learner who has not changed the skeleton never reads "passed".
+#[test]
+fn each_step_of_the_ladder_fails_where_it_starts() {
+    let first = |r: distlab::check::CheckReport| {
+        let f = r.first_failure.clone().unwrap_or_else(|| panic!("passed: {r}"));
+        (r.passed, f.property)
+    };
+    let echo = first(exercises::echo(solutions::LessonNode).seeds(20).check().unwrap());
+    assert_eq!(echo, (0, "every answer is its value, come back".to_string()));
+    let once = first(exercises::ack_once(solutions::Echo).seeds(20).check().unwrap());
+    assert_eq!(once, (0, "no value applied twice".to_string()));
+    let retry = first(exercises::reliable_delivery(solutions::AckOnce).seeds(20).check().unwrap());
+    assert_eq!(retry.0, 0);
+    let gossip = first(exercises::broadcast(solutions::LessonNode).seeds(20).check().unwrap());
+    assert_eq!(gossip.0, 0);
+}
+
+/// A step's code, as `solution(n)` shows it, is cut from the checked source: it holds the
+/// protocol the step's reference check runs, and nothing of the next step.
+#[test]
+fn each_solution_shows_the_code_that_is_checked() {
+    for (step, name, next) in [
+        (1, "Echo", "AckOnce"),
+        (2, "AckOnce", "Reliable"),
+        (3, "Reliable", "Gossip"),
+        (4, "Gossip", "Majority"),
+        (5, "Majority", "step 6"),
+    ] {
+        let code = exercises::solution(step).unwrap().to_string();
+        assert!(code.contains(&format!("impl Protocol for {name} {{")), "step {step}:\n{code}");
+        assert!(!code.contains(&format!("impl Protocol for {next} ")), "step {step}");
+        assert!(!code.contains("// step"), "step {step}: a marker leaked");
+        assert!(!exercises::hint(step).unwrap().steps.is_empty());
+    }
+}
+
+/// The classic mistake of step 5 is found by the search of the notebook's scope, every time,
+/// with a shortest path, whatever the random seeds make of it.
+#[test]
+fn the_search_finds_the_mistake_of_step_5() {
+    let found = exercises::explore_mistake().unwrap();
+    assert!(found.verdict.failure().is_some(), "{found}");
+    let reference =
+        exercises::majority_register(solutions::Majority).explore(&exercises::register_scope()).unwrap();
+    assert!(reference.verdict.failure().is_none(), "{reference}");
+    assert!(
+        !reference.verdict.passed(),
+        "the whole scope fits the bound now: say so in register_scope's docs"
+    );
+}
+
 /// The notebook's entry for the reference solutions (compiled with distlab, optimized) checks
 /// the same exercises as the generic calls, and names a wrong exercise instead of panicking.
 #[test]
 fn check_reference_is_the_generic_check_and_refuses_an_unknown_exercise() {
     let direct = exercises::broadcast(solutions::Gossip).seeds(30).check().unwrap();
-    let reference = exercises::check_reference('b', 30).unwrap();
+    let reference = exercises::check_reference(4, 30).unwrap();
     assert_eq!(direct.to_string(), reference.to_string());
-    for bad in ['d', 'A', ' '] {
+    for bad in [0, 6, u32::MAX] {
         let err = exercises::check_reference(bad, 10).unwrap_err().to_string();
-        assert!(err.contains("exercise") && err.contains("'a', 'b' or 'c'"), "{err}");
+        assert!(err.contains("step") && err.contains("1 to 5"), "{err}");
+        let err = exercises::hint(bad).unwrap_err().to_string();
+        assert!(err.contains(&bad.to_string()) && err.contains("1 to 5"), "{err}");
+        assert!(exercises::solution(bad).is_err());
     }
 }
 

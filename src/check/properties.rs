@@ -62,6 +62,9 @@ pub enum Property<P: Protocol> {
     /// Every answered send: its value is held by its receiver, when the receiver is up at the
     /// end.
     AckedDelivered,
+    /// Every answered send was answered with its own value: the call waited for the value to
+    /// come back from its receiver (an echo or an acknowledgement that carries it).
+    Echoed,
     /// No node holds a value twice (a retried message applied once).
     NoDuplicates,
     /// Every broadcast value that was answered, or that some live node holds, is held by
@@ -86,6 +89,7 @@ impl<P: Protocol> Clone for Property<P> {
             Property::Answered => Property::Answered,
             Property::AckedDelivered => Property::AckedDelivered,
             Property::NoDuplicates => Property::NoDuplicates,
+            Property::Echoed => Property::Echoed,
             Property::EveryLiveNodeHolds => Property::EveryLiveNodeHolds,
             Property::AckedWritesSurvive => Property::AckedWritesSurvive,
             Property::Linearizable => Property::Linearizable,
@@ -108,6 +112,7 @@ impl<P: Protocol<Output = u64>> Property<P> {
             Property::Answered => "every call answered".into(),
             Property::AckedDelivered => "every acknowledged send delivered".into(),
             Property::NoDuplicates => "no value applied twice".into(),
+            Property::Echoed => "every answer is its value, come back".into(),
             Property::EveryLiveNodeHolds => "every live node holds every broadcast".into(),
             Property::AckedWritesSurvive => "acknowledged writes survive".into(),
             Property::Linearizable => LINEARIZABLE.into(),
@@ -142,6 +147,19 @@ impl<P: Protocol<Output = u64>> Property<P> {
                 Ok(())
             }
             Property::NoDuplicates => no_duplicates(&held),
+            Property::Echoed => {
+                for c in calls {
+                    if let (ClientOp::Send { to, value }, Some((_, answer))) = (c.op, c.returned) {
+                        if answer != Some(value) {
+                            let got = answer.map_or("nothing".to_string(), |a| a.to_string());
+                            return Err(format!(
+                                "send {value} to Node-{to} was answered with {got}, not with {value} come back"
+                            ));
+                        }
+                    }
+                }
+                Ok(())
+            }
             Property::EveryLiveNodeHolds => {
                 let mut values: BTreeSet<u64> = BTreeSet::new();
                 for c in calls {

@@ -41,8 +41,10 @@ use crate::trace::{Body, Note};
 pub trait Protocol: Clone + fmt::Debug + Send + Sync + 'static {
     /// What one node keeps.
     type State: Clone + fmt::Debug + Default + Send + 'static;
-    /// What nodes send each other; it travels as JSON over UDP.
-    type Msg: Clone + fmt::Debug + Serialize + DeserializeOwned + Send + Sync + 'static;
+    /// What nodes send each other. The simulator and the checker ask nothing more than
+    /// `Clone + Debug`, so a message type defined in a notebook cell needs no extra crate;
+    /// to travel over real UDP sockets it must also serialize (see [`Networked`]).
+    type Msg: Clone + fmt::Debug + Send + Sync + 'static;
     /// What a verb asks the node that starts an operation to do.
     type Request: Clone + fmt::Debug + Send + 'static;
     /// What a finished operation returns to its client ([`Out::respond`]), and what
@@ -100,6 +102,20 @@ pub trait Protocol: Clone + fmt::Debug + Send + Sync + 'static {
         Arc::new(Body::Text { text: self.describe(msg) })
     }
 }
+
+/// A protocol whose messages serialize, so they can travel as JSON datagrams over real UDP
+/// sockets ([`crate::udp`]). Every [`Protocol`] whose `Msg` derives serde's `Serialize` and
+/// `Deserialize` is one; nothing to implement.
+///
+/// Why a trait of its own rather than a bound on [`Protocol::Msg`]: a learner's message type,
+/// written in a notebook cell, could not derive serde's traits without a `:dep serde` line
+/// (derive macros name their crate), and the simulator and the checker never serialize a
+/// message. Only the UDP runtime asks for it, so only the UDP runtime names this trait. (From a
+/// cell, `distlab::serde` is serde itself: `#[derive(distlab::serde::Serialize,
+/// distlab::serde::Deserialize)]` with `#[serde(crate = "distlab::serde")]`.)
+pub trait Networked: Protocol<Msg: Serialize + DeserializeOwned> {}
+
+impl<P: Protocol<Msg: Serialize + DeserializeOwned>> Networked for P {}
 
 /// What a handler knows about the node it runs on.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -7,7 +7,7 @@ use std::time::Instant;
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::node::NodeRef;
-use crate::protocol::Protocol;
+use crate::protocol::Networked;
 use crate::report::{OpReport, Verb};
 use crate::time::Time;
 use crate::trace::{Recorded, Trace};
@@ -18,12 +18,12 @@ use super::MAX_REAL_NODES;
 /// Every node of a protocol on 127.0.0.1, in this process: the same handlers as on
 /// [`Sim`](crate::sim::Sim), with real sockets and real time. Dropping it stops every thread.
 #[derive(Debug)]
-pub struct RealNodes<P: Protocol> {
+pub struct RealNodes<P: Networked> {
     shared: Arc<Shared<P>>,
     endpoints: Vec<Option<Endpoint>>,
 }
 
-impl<P: Protocol> RealNodes<P> {
+impl<P: Networked> RealNodes<P> {
     /// Starts every node on a port the system picks.
     pub fn start(protocol: P, config: Config) -> Result<Self> {
         if config.nodes() > MAX_REAL_NODES {
@@ -67,7 +67,7 @@ impl<P: Protocol> RealNodes<P> {
     }
 }
 
-impl<P: Protocol> Recorded for RealNodes<P> {
+impl<P: Networked> Recorded for RealNodes<P> {
     fn events(&self) -> Cow<'_, Trace> {
         Cow::Owned(self.trace())
     }

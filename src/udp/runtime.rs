@@ -24,7 +24,7 @@ use crate::error::{Error, Result};
 use crate::faults::{Cuts, Links, SenderRng};
 use crate::node::{Counters, NodeId};
 use crate::ops::{Action, Book, Cause, OpTag};
-use crate::protocol::{Context, Effect, Out, Protocol};
+use crate::protocol::{Context, Effect, Networked, Out};
 use crate::report::{Fate, OpReport, Verb};
 use crate::stats::LatencyHistogram;
 use crate::time::Time;
@@ -59,7 +59,7 @@ pub(crate) struct NodeState<S> {
 
 /// What the node threads of one process share.
 #[derive(Debug)]
-pub(crate) struct Shared<P: Protocol> {
+pub(crate) struct Shared<P: Networked> {
     pub(crate) protocol: P,
     pub(crate) config: Config,
     links: Links,
@@ -78,7 +78,7 @@ pub(crate) struct Shared<P: Protocol> {
     pub(crate) omniscient: bool,
 }
 
-impl<P: Protocol> Shared<P> {
+impl<P: Networked> Shared<P> {
     pub(crate) fn new(
         protocol: P,
         config: Config,
@@ -418,7 +418,7 @@ pub(crate) fn bind_all(ports: &[u16]) -> Result<(Vec<UdpSocket>, Vec<SocketAddr>
 }
 
 /// Starts one node thread per socket, node `i` on socket `i`.
-pub(crate) fn start_all<P: Protocol>(
+pub(crate) fn start_all<P: Networked>(
     shared: &Arc<Shared<P>>,
     sockets: Vec<UdpSocket>,
 ) -> Result<Vec<Option<Endpoint>>> {
@@ -430,7 +430,7 @@ pub(crate) fn start_all<P: Protocol>(
 }
 
 impl Endpoint {
-    pub(crate) fn start<P: Protocol>(
+    pub(crate) fn start<P: Networked>(
         shared: &Arc<Shared<P>>,
         id: NodeId,
         socket: UdpSocket,
@@ -460,7 +460,7 @@ impl Drop for Endpoint {
 }
 
 /// A node's receive loop. Ends when `stop` is set.
-fn serve<P: Protocol>(shared: &Shared<P>, id: NodeId, socket: &UdpSocket, stop: &AtomicBool) {
+fn serve<P: Networked>(shared: &Shared<P>, id: NodeId, socket: &UdpSocket, stop: &AtomicBool) {
     let mut buf = vec![0u8; MAX_DATAGRAM + 1];
     while !stop.load(Ordering::Relaxed) {
         shared.fire_timers(socket, id);

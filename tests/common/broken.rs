@@ -157,42 +157,7 @@ impl Protocol for OneReplicaReads {
     like_majority!();
 }
 
-/// (c) the classic ABD mistake: a read answers with the newest value a majority holds,
-/// without writing it back to a majority first. A read that saw a half-finished write's new
-/// value can be followed by a read that asks a majority still holding the old one.
-#[derive(Debug, Clone, Copy)]
-pub struct NoWriteBack;
-
-impl Protocol for NoWriteBack {
-    type State = solutions::RegisterState;
-    type Msg = solutions::RegisterMsg;
-    type Request = ClientOp;
-    type Output = u64;
-    fn on_request(&self, c: &Context, s: &mut Self::State, r: &ClientOp, out: &mut Out<Self::Msg>) {
-        solutions::Majority.on_request(c, s, r, out)
-    }
-    fn on_message(
-        &self,
-        c: &Context,
-        s: &mut Self::State,
-        from: NodeId,
-        m: &Self::Msg,
-        out: &mut Out<Self::Msg>,
-    ) {
-        if let solutions::RegisterMsg::Held { id, stamp, value } = *m {
-            let read = s.pending.get_mut(&id).filter(|p| !p.storing && p.write.is_none());
-            if let Some(p) = read {
-                p.answered.insert(from);
-                p.best = p.best.max((stamp, value));
-                if p.answered.len() > c.nodes / 2 {
-                    let answer = p.best.1;
-                    s.pending.remove(&id);
-                    out.respond(answer); // no write-back
-                }
-                return;
-            }
-        }
-        solutions::Majority.on_message(c, s, from, m, out)
-    }
-    like_majority!();
-}
+/// (c) the classic ABD mistake, now in the library (notebook 07 shows it): a read answers
+/// with the newest value a majority holds, without writing it back first.
+#[allow(unused_imports)] // tests/checker.rs does not use it
+pub use distlab::check::exercises::mistakes::NoWriteBack;

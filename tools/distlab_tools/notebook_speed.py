@@ -43,15 +43,18 @@ SEEDS_CELL = (
     'println!("{n} seeds: {:?} inside the cell", t.elapsed());\n'
     "report"
 )
-SEEDS_CALLS = {
-    True: "distlab::check::exercises::check_reference('b', {n})",
-    False: "distlab::check::exercises::broadcast(distlab::check::exercises::solutions::Gossip).seeds({n}).check()",
+SEEDS_CALLS = {  # the broadcast's reference check, as each version of the crate spells it
+    "steps": "distlab::check::exercises::check_reference(4, {n})",
+    "letters": "distlab::check::exercises::check_reference('b', {n})",
+    "generic": "distlab::check::exercises::broadcast(distlab::check::exercises::solutions::Gossip).seeds({n}).check()",
 }
 
 
 def seeds_cells(tree, n):
     source = open(os.path.join(tree, "src", "check", "exercises", "mod.rs")).read()
-    call = SEEDS_CALLS["fn check_reference" in source].replace("{n}", str(n))
+    kind = ("steps" if "fn check_reference(step: u32" in source
+            else "letters" if "fn check_reference" in source else "generic")
+    call = SEEDS_CALLS[kind].replace("{n}", str(n))
     return [':dep distlab = { path = ".." }\nuse distlab::prelude::*;',
             SEEDS_CELL.replace("CALL", call).replace("{n}", str(n))]
 

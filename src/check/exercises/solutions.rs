@@ -1,5 +1,7 @@
-//! Reference solutions of the three exercises, and the lesson's plain node they start from.
-//! Look at them after trying: each passes its checker on every seed.
+//! Reference solutions of the five steps of notebook 07, and the lesson's plain node they
+//! start from. Look at them after trying: each passes its step's checker on every seed.
+//! [`super::solution`] shows a step's code in a notebook; the `// step N` lines below mark
+//! where each begins and ends, so what it shows is this file, never a copy.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -46,7 +48,8 @@ impl Protocol for LessonNode {
     }
 }
 
-/// A message of [`Reliable`] and [`Gossip`].
+// step 1 begins
+/// A message of [`Echo`], [`AckOnce`], [`Reliable`] and [`Gossip`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Data {
     /// A value.
@@ -55,7 +58,79 @@ pub enum Data {
     Ack(u64),
 }
 
-/// Exercise (a): retry until acked; the receiver applies each value once.
+/// Step 1: Node-1 echoes each value back; the call ends, answered with the value, when the
+/// echo reaches the sender.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Echo;
+
+impl Protocol for Echo {
+    type State = Vec<u64>; // the values received
+    type Msg = Data;
+    type Request = ClientOp;
+    type Output = u64;
+
+    fn on_request(&self, _: &Context, _: &mut Vec<u64>, request: &ClientOp, out: &mut Out<Data>) {
+        if let ClientOp::Send { to, value } = *request {
+            out.send(to, Data::Value(value)); // no finish here: the call waits for the echo
+        }
+    }
+    fn on_message(&self, _: &Context, state: &mut Vec<u64>, _: NodeId, msg: &Data, out: &mut Out<Data>) {
+        match *msg {
+            Data::Value(v) => {
+                state.push(v);
+                out.reply(Data::Ack(v)); // the echo belongs to the sender's call
+            }
+            Data::Ack(v) => out.respond(Some(v)), // ends the call the echo belongs to
+        }
+    }
+    fn describe(&self, msg: &Data) -> String {
+        format!("{msg:?}")
+    }
+    fn held(&self, state: &Vec<u64>) -> Vec<u64> {
+        state.clone()
+    }
+}
+// step 1 ends
+
+// step 2 begins
+/// Step 2: as [`Echo`], but a value that arrives twice is applied once (and acknowledged
+/// every time: the sender may still be waiting).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct AckOnce;
+
+impl Protocol for AckOnce {
+    type State = Vec<u64>;
+    type Msg = Data;
+    type Request = ClientOp;
+    type Output = u64;
+
+    fn on_request(&self, _: &Context, _: &mut Vec<u64>, request: &ClientOp, out: &mut Out<Data>) {
+        if let ClientOp::Send { to, value } = *request {
+            out.send(to, Data::Value(value));
+        }
+    }
+    fn on_message(&self, _: &Context, state: &mut Vec<u64>, _: NodeId, msg: &Data, out: &mut Out<Data>) {
+        match *msg {
+            Data::Value(v) => {
+                if !state.contains(&v) {
+                    state.push(v); // a copy that arrives again is not applied again
+                }
+                out.reply(Data::Ack(v)); // but it is acknowledged again
+            }
+            Data::Ack(v) => out.respond(Some(v)), // a second ack of a finished call is ignored
+        }
+    }
+    fn describe(&self, msg: &Data) -> String {
+        format!("{msg:?}")
+    }
+    fn held(&self, state: &Vec<u64>) -> Vec<u64> {
+        state.clone()
+    }
+}
+// step 2 ends
+
+// step 3 begins
+/// Step 3: retry until acked; the receiver applies each value once.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Reliable;
 
@@ -91,7 +166,7 @@ impl Protocol for Reliable {
             }
             Data::Ack(v) => {
                 if state.waiting.remove(&v).is_some() {
-                    out.finish();
+                    out.respond(Some(v));
                 }
             }
         }
@@ -110,7 +185,10 @@ impl Protocol for Reliable {
     }
 }
 
-/// Exercise (b): relay each new value to the peers, retry each (value, peer) a few times,
+// step 3 ends
+
+// step 4 begins
+/// Step 4: relay each new value to the peers, retry each (value, peer) a few times,
 /// and catch up after a recovery by asking the peers.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Gossip;
@@ -244,7 +322,10 @@ impl Protocol for Gossip {
     }
 }
 
-/// Exercise (c): a register on a majority (the ABD algorithm: ask a majority, then store at a
+// step 4 ends
+
+// step 5 begins
+/// Step 5: a register on a majority (the ABD algorithm: ask a majority, then store at a
 /// majority; reads write back what they read).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Majority;
@@ -403,3 +484,4 @@ impl Protocol for Majority {
         state.value.into_iter().collect()
     }
 }
+// step 5 ends
