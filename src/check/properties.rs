@@ -131,7 +131,7 @@ impl<P: Protocol<Output = u64>> Property<P> {
                 let crashed = o.crashes.iter().any(|&(at, n)| n == c.node && at >= c.invoked);
                 c.returned.is_none() && live(c.node.index()) && !crashed
             }) {
-                Some(c) => Err(format!("{:?} at Node-{} (up at the end) was never answered", c.op, c.node)),
+                Some(c) => Err(format!("{} at Node-{} (up at the end) was never answered", c.op, c.node)),
                 None => Ok(()),
             },
             Property::AckedDelivered => {

@@ -143,6 +143,24 @@ pub fn check_reference(step: u32, seeds: u64) -> Result<CheckReport> {
     }
 }
 
+/// Checks where `step` starts (1 to 5) under that step's checker, over `seeds` seeds: the
+/// protocol its skeleton in notebook 07 behaves as, before the learner changes it. Step 1
+/// starts from the lesson's node ([`solutions::LessonNode`]), which answers at once; steps 2
+/// and 3 from the reference of the step before ([`solutions::Echo`], [`solutions::AckOnce`]);
+/// step 4 from the lesson's node again, which sends each broadcast once to each peer; step 5
+/// from the lesson's node too, whose register lives at one node. A prediction is graded on
+/// this run, which the learner's edits cannot change; compiled with distlab, optimized.
+pub fn check_start(step: u32, seeds: u64) -> Result<CheckReport> {
+    match step {
+        1 => echo(solutions::LessonNode).seeds(seeds).check(),
+        2 => ack_once(solutions::Echo).seeds(seeds).check(),
+        3 => reliable_delivery(solutions::AckOnce).seeds(seeds).check(),
+        4 => broadcast(solutions::LessonNode).seeds(seeds).check(),
+        5 => majority_register(solutions::LessonNode).seeds(seeds).check(),
+        other => Err(step_error(other)),
+    }
+}
+
 /// The small scope notebook 07 searches on the register: 3 nodes; Node-0 writes 1 while
 /// Node-1 and Node-2 read; no loss, no crash, no retry timer firing; at most 200,000 states or
 /// 30 seconds. It holds the schedule of the new-old inversion (see [`mistakes::NoWriteBack`]),
