@@ -259,6 +259,108 @@ impl AbdModelCfg {
 }
 
 
+/// A node of the same scope as distlab's `explore_bench`: a server (stateright's ABD), or a
+/// client that makes one call, a put of `put` or a get, at one server and then stops.
+/// stateright's own `RegisterActor::Client` always puts then gets, so it cannot make the
+/// scope "write at Node-0, read at Node-1, read at Node-2" that distlab searches.
+#[derive(Clone)]
+enum OneCall {
+    Server(AbdActor),
+    Client { server: Id, put: Option<Value> },
+}
+
+#[derive(Clone, Debug, Eq, Hash, PartialEq)]
+enum OneCallState {
+    Server(AbdState),
+    Client { done: bool },
+}
+
+impl Actor for OneCall {
+    type Msg = RegisterMsg<RequestId, Value, AbdMsg>;
+    type State = OneCallState;
+    type Timer = ();
+    type Random = ();
+    type Storage = ();
+
+    fn on_start(&self, id: Id, storage: &Option<()>, o: &mut Out<Self>) -> Self::State {
+        match self {
+            OneCall::Server(s) => {
+                let mut inner = Out::new();
+                let state = OneCallState::Server(s.on_start(id, storage, &mut inner));
+                o.append(&mut inner);
+                state
+            }
+            OneCall::Client { .. } => {
+                // The call is made when this timer fires, which the search may make happen
+                // at any point: as in distlab, where "a client calls" is a step of its own,
+                // so a read can start after another returned (sent at start, all three calls
+                // would overlap, and no inversion could be seen).
+                o.set_timer((), std::time::Duration::ZERO..std::time::Duration::from_secs(1));
+                OneCallState::Client { done: false }
+            }
+        }
+    }
+
+    fn on_timeout(&self, id: Id, _: &mut Cow<Self::State>, _: &(), o: &mut Out<Self>) {
+        if let OneCall::Client { server, put } = self {
+            let request = usize::from(id) as u64;
+            o.send(*server, put.map_or(Get(request), |v| Put(request, v)));
+        }
+    }
+
+    fn on_msg(&self, id: Id, state: &mut Cow<Self::State>, src: Id, msg: Self::Msg, o: &mut Out<Self>) {
+        match (self, &**state) {
+            (OneCall::Server(s), OneCallState::Server(inner)) => {
+                let mut inner = Cow::Borrowed(inner);
+                let mut out = Out::new();
+                s.on_msg(id, &mut inner, src, msg, &mut out);
+                if let Cow::Owned(next) = inner {
+                    *state = Cow::Owned(OneCallState::Server(next));
+                }
+                o.append(&mut out);
+            }
+            (OneCall::Client { .. }, OneCallState::Client { done: false }) => {
+                if matches!(msg, PutOk(_) | GetOk(..)) {
+                    *state = Cow::Owned(OneCallState::Client { done: true });
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// distlab's scope in stateright: 3 servers; one client writes at server 0, two read at
+/// servers 1 and 2; no loss, no duplication. Returns (verdict, states, seconds).
+fn same_scope(write_back: bool) {
+    let t = Instant::now();
+    let servers = 3;
+    let checker = ActorModel::new((), LinearizabilityTester::new(Register(Value::default())))
+        .actors((0..servers).map(|i| {
+            OneCall::Server(AbdActor { peers: model_peers(i, servers), write_back })
+        }))
+        .actor(OneCall::Client { server: Id::from(0), put: Some('A') })
+        .actor(OneCall::Client { server: Id::from(1), put: None })
+        .actor(OneCall::Client { server: Id::from(2), put: None })
+        .init_network(Network::new_unordered_nonduplicating([]))
+        .property(Expectation::Always, "linearizable", |_, state| {
+            state.history.serialized_history().is_some()
+        })
+        .record_msg_in(RegisterMsg::record_returns)
+        .record_msg_out(RegisterMsg::record_invocations)
+        .checker()
+        .target_state_count(5_000_000)
+        .spawn_bfs()
+        .join();
+    let s = t.elapsed().as_secs_f64();
+    let states = checker.unique_state_count();
+    let found = checker
+        .discovery("linearizable")
+        .map(|p| format!("counterexample in {} steps", p.into_actions().len()))
+        .unwrap_or_else(|| "no counterexample".into());
+    let what = if write_back { "ABD, W@0 R@1 R@2 (distlab's scope)" } else { "no write-back, W@0 R@1 R@2 (distlab's scope)" };
+    println!("{what:<46} {found:<28} {states:>9} states  {s:>8.3} s  {:>9.0} states/s  (1 thread(s))", states as f64 / s);
+}
+
 fn run(what: &str, clients: usize, servers: usize, write_back: bool, threads: usize) {
     let t = Instant::now();
     let checker = AbdModelCfg {
@@ -286,6 +388,8 @@ fn run(what: &str, clients: usize, servers: usize, write_back: bool, threads: us
 }
 
 fn main() {
+    same_scope(false);
+    same_scope(true);
     for threads in [1] {
         run("ABD, 2 clients, 2 servers (whole space)", 2, 2, true, threads);
         run("no write-back, 2 clients, 3 servers", 2, 3, false, threads);
