@@ -10,6 +10,7 @@
     compare_storm    the storm benchmark against an earlier commit
     seed_cache       the class's seed of evcxr's cache (`./lab class`)
     classroom        prepare: a learner's folder (the class's container image)
+    class_report     the teacher's view of a class: answers, predictions, scores (`./lab class report`)
     jupyterlab       run notebooks in JupyterLab in headless Chromium (also the tests' driver)
     notes_check      read exported study notes as printed on A4, PDFs read back
     error_cells      200 cells that each end in a distlab error, each under its own cell
