@@ -118,7 +118,7 @@ fn a_learners_own_property_is_checked_and_named() {
 #[test]
 fn bad_bounds_are_errors_that_name_the_value() {
     let e = exercises::broadcast(solutions::Gossip)
-        .faults(distlab::check::Bounds { crashes: 3, partitions: 0 })
+        .faults(distlab::check::Bounds { crashes: 3, partitions: 0, slow: 0 })
         .check()
         .unwrap_err();
     assert!(e.to_string().contains("crashes"), "{e}");
