@@ -10,6 +10,23 @@
 //! operations), the history and the space-time diagram of that run, which
 //! [`Checker::replay`] rebuilds exactly.
 //!
+//! Random seeds rarely build the schedule some bugs need. A register whose reads skip the
+//! write-back (the classic ABD mistake) breaks linearizability only in a new-old inversion:
+//! a write has reached some replicas (or only its writer) but not yet a majority, and two
+//! reads, one after the other, ask different majorities: the first sees the new value, the
+//! second only the old. Two tools make that schedule likelier:
+//! - [`Workload::RegisterBursts`]: calls in bursts at different nodes within 2 ms, so writes
+//!   and reads overlap on purpose;
+//! - [`FaultKind::Slow`] (bounded by [`Bounds::slow`]): for a while, one node's messages to a
+//!   majority of the nodes take 200 to 1000 ms longer, so a write at that node reaches a
+//!   minority at once and a majority only much later.
+//!
+//! Exercise (c) uses both. They help less than hoped: the write must be slow in its store
+//! phase and not in its query phase, and the half-finished window closes as soon as another
+//! write lands; `cargo run --release --example detection` prints how many of 200 seeds catch
+//! each broken protocol, and the exhaustive search ([`Checker::explore`]) finds the inversion
+//! for certain in a small scope.
+//!
 //! ```
 //! use distlab::check::{exercises, Checker};
 //! // The reference solution of exercise (a) passes; the lesson's plain node does not.

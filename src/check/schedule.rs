@@ -1,5 +1,17 @@
-//! Fault schedules: crashes, recoveries and partitions at virtual times, drawn from a seed
-//! within bounds the learner sets, and shrunk to the fewest faults that still fail.
+//! Fault schedules: crashes, recoveries, partitions and slow nodes at virtual times, drawn
+//! from a seed within bounds the learner sets, and shrunk to the fewest faults that still
+//! fail.
+//!
+//! A slow node ([`FaultKind::Slow`]) is a replica that lags: its messages to a majority of
+//! the nodes take a fixed 200 to 1000 ms longer, its messages to the others and every message
+//! to it are on time. It is drawn that way for the new-old inversion of a register: a write
+//! at the slow node is held at once by a minority (itself and the peers it reaches on time)
+//! and by a majority only later, so a read that asks that minority's members sees the new
+//! value while a later read that asks the others still sees the old one. The delay is fixed
+//! per link and draws nothing from the run's generators, so a schedule with the slow period
+//! shrunk away replays every other draw unchanged. Slow periods are drawn last, and only when
+//! [`Bounds::slow`] allows them, so a schedule without them is the one the seed drew before
+//! they existed.
 
 use rand::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
@@ -227,6 +239,38 @@ mod tests {
                 Schedule::draw(seed, 5, Bounds { crashes: 2, partitions: 2, slow: 0 }, Time(2_000_000))
             );
         }
+    }
+
+    #[test]
+    fn slow_periods_stay_in_bounds_and_end() {
+        let bounds = Bounds { crashes: 0, partitions: 0, slow: 2 };
+        let mut seen = 0;
+        for seed in 0..300 {
+            let s = Schedule::draw(seed, 5, bounds, Time(2_000_000));
+            let slow: Vec<_> = s
+                .faults
+                .iter()
+                .filter_map(|f| match &f.kind {
+                    FaultKind::Slow { node, to, extra_ms } => Some((f.at, *node, to.clone(), *extra_ms)),
+                    _ => None,
+                })
+                .collect();
+            assert!(slow.len() <= 2, "{s:?}");
+            seen += slow.len();
+            for (at, node, to, extra) in slow {
+                assert!((SLOW_MIN_MS..=SLOW_MAX_MS).contains(&extra), "{s:?}");
+                assert_eq!(to.len(), 3, "a majority of 5: {s:?}");
+                assert!(!to.contains(&node) && to.iter().all(|n| n.index() < 5), "{s:?}");
+                let fast = s.faults.iter().find(|f| f.kind == FaultKind::Fast { node }).expect("it ends");
+                assert!(fast.at > at, "{s:?}");
+            }
+            assert_eq!(s, Schedule::draw(seed, 5, bounds, Time(2_000_000)));
+        }
+        assert!(seen > 100, "slow periods are drawn");
+        // Without slow periods allowed, a seed draws the schedule it drew before they existed.
+        let none = Bounds { crashes: 2, partitions: 1, slow: 0 };
+        let s = Schedule::draw(3, 5, none, Time(1_000_000));
+        assert!(s.faults.iter().all(|f| !matches!(f.kind, FaultKind::Slow { .. } | FaultKind::Fast { .. })));
     }
 
     #[test]

@@ -5,8 +5,9 @@
 //!   is answered, every acknowledged value arrives, and none is applied twice;
 //! - (b) [`broadcast`]: 100 broadcasts among 5 nodes at 10 % loss with one crash; every live
 //!   node ends up with every broadcast, within a message budget per call;
-//! - (c) [`majority_register`]: writes and reads of one register on 5 nodes, with loss, two
-//!   crashes and a partition; acknowledged writes survive and the history is linearizable.
+//! - (c) [`majority_register`]: writes and reads of one register on 5 nodes (half each, in
+//!   bursts of up to 3 concurrent calls at different nodes), with loss, two crashes, a
+//!   partition and a slow node; acknowledged writes survive and the history is linearizable.
 //!
 //! [`solutions`] holds a reference protocol for each, which a learner looks at on purpose.
 
@@ -50,7 +51,10 @@ pub fn broadcast<P: Protocol<Request = ClientOp, Output = u64>>(protocol: P) -> 
         .property(Property::MessagesPerCall(BROADCAST_BUDGET))
 }
 
-/// Exercise (c): a write acknowledged by a majority, and a read that sees it.
+/// Exercise (c): a write acknowledged by a majority, and a read that sees it. The calls come
+/// in bursts ([`Workload::RegisterBursts`]) and one node may be slow for a while
+/// ([`Bounds::slow`]), which builds the half-finished writes a read without write-back gets
+/// wrong.
 pub fn majority_register<P: Protocol<Request = ClientOp, Output = u64>>(protocol: P) -> Checker<P> {
     Checker::new(protocol)
         .named("(c) majority register")
