@@ -34,7 +34,7 @@ fn main() -> Result<(), Error> {
     // The figure: 200 seeds of 100 operations of a 5-node protocol, with faults.
     let started = Instant::now();
     let d = exercises::broadcast(solutions::Gossip)
-        .faults(Bounds { crashes: 2, partitions: 2 })
+        .faults(Bounds { crashes: 2, partitions: 2, slow: 0 })
         .named("5 nodes, 2 crashes, 2 partitions")
         .check()?;
     println!("{}", line(&d, started.elapsed().as_secs_f64()));

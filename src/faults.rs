@@ -116,6 +116,53 @@ impl Links {
     }
 }
 
+/// Slow links (the checker's `Slow` fault, simulation only): a message sent from a node to
+/// a peer it is slow towards takes a fixed extra delay on top of its drawn latency. It draws
+/// nothing, so slowing a node shifts no draw: the same run at normal speed loses the same
+/// messages and draws the same latencies. Only messages sent while a link is slow wait longer.
+/// Empty (and never consulted) in an ordinary run.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct Slow {
+    /// `n` times `n` extra delays in µs, `from * n + to`; empty when no link is slow.
+    extra: Vec<u64>,
+    n: usize,
+}
+
+impl Slow {
+    /// Whether some link is slow.
+    #[inline]
+    pub(crate) fn any(&self) -> bool {
+        !self.extra.is_empty()
+    }
+    /// Messages from `from` to each node of `to` (of `n` nodes) take `extra` longer from now
+    /// on, and its messages to the others their drawn latency; `Time(0)` brings all of
+    /// `from`'s links back to normal speed.
+    pub(crate) fn set(&mut self, n: usize, from: NodeId, to: &[NodeId], extra: Time) {
+        if self.extra.is_empty() {
+            self.extra = vec![0; n * n];
+            self.n = n;
+        }
+        let Some(row) = self.extra.chunks_mut(self.n).nth(from.index()) else { return };
+        row.iter_mut().for_each(|e| *e = 0);
+        let len = row.len();
+        for t in to.iter().filter(|t| t.index() < len && **t != from) {
+            row[t.index()] = extra.0;
+        }
+        if self.extra.iter().all(|&e| e == 0) {
+            self.extra.clear();
+        }
+    }
+    /// Every link back to normal speed.
+    pub(crate) fn clear(&mut self) {
+        self.extra.clear();
+    }
+    /// The extra delay of a message from `from` to `to`.
+    #[inline]
+    pub(crate) fn extra(&self, from: NodeId, to: NodeId) -> Time {
+        Time(self.extra.get(from.index() * self.n + to.index()).copied().unwrap_or(0))
+    }
+}
+
 /// One directed cut: no message from a node in `from` reaches a node in `to`.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Cut {
@@ -194,6 +241,21 @@ mod tests {
         assert_eq!(draw(7, 1), draw(7, 1));
         assert_ne!(draw(7, 0), draw(7, 1));
         assert_ne!(draw(7, 1), draw(8, 0));
+    }
+
+    #[test]
+    fn a_slow_node_delays_its_messages_to_the_peers_named_only() {
+        let mut slow = Slow::default();
+        assert!(!slow.any());
+        let (a, b, c) = (NodeId(0), NodeId(1), NodeId(2));
+        slow.set(3, b, &[a, b], Time(400_000));
+        assert!(slow.any());
+        assert_eq!(slow.extra(b, a), Time(400_000));
+        assert_eq!(slow.extra(b, c), Time(0), "not slow towards c");
+        assert_eq!(slow.extra(b, b), Time(0), "never towards itself");
+        assert_eq!(slow.extra(a, b), Time(0), "one way: a's messages to b are on time");
+        slow.set(3, b, &[], Time(0));
+        assert!(!slow.any(), "back to normal: the check is skipped again");
     }
 
     #[test]

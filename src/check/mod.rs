@@ -10,6 +10,23 @@
 //! operations), the history and the space-time diagram of that run, which
 //! [`Checker::replay`] rebuilds exactly.
 //!
+//! Random seeds rarely build the schedule some bugs need. A register whose reads skip the
+//! write-back (the classic ABD mistake) breaks linearizability only in a new-old inversion:
+//! a write has reached some replicas (or only its writer) but not yet a majority, and two
+//! reads, one after the other, ask different majorities: the first sees the new value, the
+//! second only the old. Two tools make that schedule likelier:
+//! - [`Workload::RegisterBursts`]: calls in bursts at different nodes within 2 ms, so writes
+//!   and reads overlap on purpose;
+//! - [`FaultKind::Slow`] (bounded by [`Bounds::slow`]): for a while, one node's messages to a
+//!   majority of the nodes take 200 to 1000 ms longer, so a write at that node reaches a
+//!   minority at once and a majority only much later.
+//!
+//! Exercise (c) uses both. They help less than hoped: the write must be slow in its store
+//! phase and not in its query phase, and the half-finished window closes as soon as another
+//! write lands; `cargo run --release --example detection` prints how many of 200 seeds catch
+//! each broken protocol, and the exhaustive search ([`Checker::explore`]) finds the inversion
+//! for certain in a small scope.
+//!
 //! ```
 //! use distlab::check::{exercises, Checker};
 //! // The reference solution of exercise (a) passes; the lesson's plain node does not.
@@ -28,7 +45,7 @@ pub mod schedule;
 
 pub use properties::{Outcome, Property};
 pub use report::{Call, CheckReport, Failure, History};
-pub use schedule::{Bounds, Fault, FaultKind, Schedule};
+pub use schedule::{Bounds, Fault, FaultKind, Schedule, SLOW_MAX_MS, SLOW_MIN_MS};
 
 use rand::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
@@ -98,10 +115,25 @@ pub enum Workload {
         /// The share of reads, 0 to 1.
         reads: f64,
     },
+    /// The register's calls in bursts that overlap on purpose: each burst is 2 to `size`
+    /// calls (writes, or reads with probability `reads`) at different live nodes, within
+    /// [`BURST_SPREAD_MS`] of virtual time, so they run concurrently; bursts start at random
+    /// times, as the calls of [`Workload::Register`] do. A write still in progress (a slow
+    /// replica, a lost message) then overlaps reads of several later bursts, one after the
+    /// other at different nodes: the schedule a new-old inversion needs.
+    RegisterBursts {
+        /// The share of reads, 0 to 1.
+        reads: f64,
+        /// The most calls in one burst, 1 to 100 (1: every call alone, as `Register`).
+        size: usize,
+    },
 }
 
 /// Virtual time between two calls of the workload, on average.
 const CALL_SPACING_US: u64 = 20_000;
+
+/// The calls of one burst of [`Workload::RegisterBursts`] start within this many virtual ms.
+pub const BURST_SPREAD_MS: f64 = 2.0;
 
 /// Runs a protocol over many seeds and fault schedules and checks properties (see the module
 /// docs). Build one with [`Checker::new`] and its setters; [`Checker::check`] runs it.
@@ -200,6 +232,13 @@ impl<P: Protocol<Request = ClientOp, Output = u64>> Checker<P> {
                 "0 to 10, with at least 2 nodes",
             ));
         }
+        if self.bounds.slow > n.min(10) || (self.bounds.slow > 0 && n < 2) {
+            return Err(Error::argument(
+                "slow",
+                self.bounds.slow,
+                format!("0 to {} (one slow period per node, at most 10), with at least 2 nodes", n.min(10)),
+            ));
+        }
         match self.workload {
             Workload::Send { from, to } if from.index() >= n || to.index() >= n || from == to => {
                 Err(Error::argument(
@@ -208,8 +247,13 @@ impl<P: Protocol<Request = ClientOp, Output = u64>> Checker<P> {
                     format!("two different nodes from 0 to {}", n - 1),
                 ))
             }
-            Workload::Register { reads } if !(0.0..=1.0).contains(&reads) => {
+            Workload::Register { reads } | Workload::RegisterBursts { reads, .. }
+                if !(0.0..=1.0).contains(&reads) =>
+            {
                 Err(Error::argument("reads", reads, "a share from 0 to 1"))
+            }
+            Workload::RegisterBursts { size, .. } if !(1..=100).contains(&size) => {
+                Err(Error::argument("size", size, "1 to 100 calls in a burst"))
             }
             _ => Ok(()),
         }
@@ -308,10 +352,14 @@ impl<P: Protocol<Request = ClientOp, Output = u64>> Checker<P> {
         Schedule::draw(seed, self.config.nodes(), self.bounds, span)
     }
 
-    /// The calls of `seed`: when, what, and a number that picks the node.
+    /// The calls of `seed`: when, what, and a number that picks the node. The first `calls`
+    /// of the seed's whole workload, so a shorter run is a prefix of the longer one.
     fn plan(&self, seed: u64, calls: usize) -> Vec<(Time, ClientOp, u64)> {
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed ^ 0x4341_4c4c_5300_0000);
         let span = self.calls as u64 * CALL_SPACING_US;
+        if let Workload::RegisterBursts { reads, size } = self.workload {
+            return self.bursts(&mut rng, span, reads, size, calls);
+        }
         let mut times: Vec<u64> = (0..self.calls).map(|_| rng.random_range(0..span)).collect();
         times.sort_unstable();
         times
@@ -323,7 +371,7 @@ impl<P: Protocol<Request = ClientOp, Output = u64>> Checker<P> {
                 let op = match self.workload {
                     Workload::Send { to, .. } => ClientOp::Send { to, value },
                     Workload::Broadcast => ClientOp::Broadcast { value },
-                    Workload::Register { reads } => {
+                    Workload::Register { reads } | Workload::RegisterBursts { reads, .. } => {
                         if rng.random::<f64>() < reads {
                             ClientOp::Read
                         } else {
@@ -332,6 +380,42 @@ impl<P: Protocol<Request = ClientOp, Output = u64>> Checker<P> {
                     }
                 };
                 (Time(t), op, rng.random::<u64>())
+            })
+            .collect()
+    }
+
+    /// The calls of [`Workload::RegisterBursts`]: bursts of 2 to `size` calls until the
+    /// run's calls are drawn, each burst at a random time over `span`, its calls within
+    /// [`BURST_SPREAD_MS`]. The calls of a burst get consecutive numbers to pick their node
+    /// with, so they land on different live nodes (as many as there are).
+    fn bursts(
+        &self,
+        rng: &mut Xoshiro256PlusPlus,
+        span: u64,
+        reads: f64,
+        size: usize,
+        calls: usize,
+    ) -> Vec<(Time, ClientOp, u64)> {
+        let spread = Time::from_ms(BURST_SPREAD_MS).0.max(1);
+        // (time, read?, pick), in the order drawn.
+        let mut drawn: Vec<(u64, bool, u64)> = Vec::with_capacity(self.calls);
+        while drawn.len() < self.calls {
+            let k = rng.random_range(size.min(2)..=size).min(self.calls - drawn.len());
+            let start = rng.random_range(0..span);
+            let pick = u64::from(rng.random::<u32>());
+            for j in 0..k as u64 {
+                let at = start + if j == 0 { 0 } else { rng.random_range(0..spread) };
+                drawn.push((at, rng.random::<f64>() < reads, pick + j));
+            }
+        }
+        drawn.sort_by_key(|&(at, _, _)| at); // stable: a burst's calls keep their order on ties
+        drawn
+            .into_iter()
+            .enumerate()
+            .take(calls)
+            .map(|(i, (at, read, pick))| {
+                let op = if read { ClientOp::Read } else { ClientOp::Write { value: i as u64 + 1 } };
+                (Time(at), op, pick)
             })
             .collect()
     }
@@ -378,6 +462,12 @@ impl<P: Protocol<Request = ClientOp, Output = u64>> Checker<P> {
                     FaultKind::Partition { group } => {
                         sim.partition([group.clone()])?;
                     }
+                    FaultKind::Slow { node, to, extra_ms } => {
+                        sim.set_slow(*node, to, Time(extra_ms.saturating_mul(1000)));
+                    }
+                    FaultKind::Fast { node } => {
+                        sim.set_slow(*node, &[], Time(0));
+                    }
                     FaultKind::Heal => {
                         sim.heal();
                     }
@@ -386,6 +476,7 @@ impl<P: Protocol<Request = ClientOp, Output = u64>> Checker<P> {
             }
         }
         sim.heal();
+        sim.clear_slow();
         sim.run_until(end.after(settle).as_ms())?;
         let calls = started
             .into_iter()

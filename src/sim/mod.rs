@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use crate::config::Config;
 use crate::error::{Error, Result};
-use crate::faults::{Cut, Cuts, Links, SenderRng};
+use crate::faults::{Cut, Cuts, Links, SenderRng, Slow};
 use crate::node::{Counters, NodeId};
 use crate::ops::{Action, Book, Cause, OpTag};
 use crate::protocol::{Context, Effect, Out, Protocol};
@@ -98,6 +98,8 @@ pub struct Sim<P: Protocol> {
     links: Links,
     rngs: Vec<SenderRng>,
     cuts: Cuts,
+    /// Nodes whose messages take longer (the checker's slow-node fault); empty otherwise.
+    slow: Slow,
     now: Time,
     queue: EventQueue<Item<P::Msg>>,
     pub(crate) nodes: Vec<Slot<P::State>>,
@@ -130,6 +132,7 @@ impl<P: Protocol> Sim<P> {
             links: Links::new(&config),
             rngs: SenderRng::all(&config),
             cuts: Cuts::default(),
+            slow: Slow::default(),
             nodes: vec![slot; config.nodes],
             timeout: Time::from_ms(config.timeout_ms),
             config,
@@ -255,6 +258,18 @@ impl<P: Protocol> Sim<P> {
         Some(event)
     }
 
+    /// Messages from `n` to the nodes of `to`, sent from now on, take `extra` longer (see
+    /// [`Slow`]); `Time(0)` brings `n` back to normal speed. For the checker's slow-node
+    /// fault; records no event.
+    pub(crate) fn set_slow(&mut self, n: NodeId, to: &[NodeId], extra: Time) {
+        self.slow.set(self.nodes.len(), n, to, extra);
+    }
+
+    /// Every node back to normal speed.
+    pub(crate) fn clear_slow(&mut self) {
+        self.slow.clear();
+    }
+
     fn cut(&mut self, cut: Cut) {
         let spec = Arc::new(cut.spec());
         self.cuts.add(cut);
@@ -327,8 +342,11 @@ impl<P: Protocol> Sim<P> {
         }
         let t = Time::from_ms(t_ms);
         let mut n = 0;
+        // One event at a time, each checked against `t`: `advance` would pass over an event
+        // that comes to nothing (a timer of a crashed node, a timeout already answered) to
+        // the next one, which may lie after `t`, and run the clock past it.
         while self.queue.peek_time().is_some_and(|at| at <= t) {
-            if let Step::Happened(_) = self.advance(false) {
+            if let Some(Some(_)) = self.pop_one(false) {
                 n += 1;
             }
         }
@@ -347,11 +365,26 @@ impl<P: Protocol> Sim<P> {
     /// Processes the next event that is not a stale timeout or timer.
     fn advance(&mut self, want: bool) -> Step {
         loop {
+            match self.pop_one(want) {
+                None => return Step::Idle,
+                Some(Some(e)) => return Step::Happened(e),
+                Some(None) => {}
+            }
+        }
+    }
+
+    /// Processes the next event in the queue, whatever it comes to: None when nothing is
+    /// scheduled; Some(None) when it came to nothing (a timer of a crashed node or one
+    /// cancelled, a timeout already answered); Some(Some(event)) when it happened, the event
+    /// built only when asked for or traced.
+    #[inline]
+    fn pop_one(&mut self, want: bool) -> Option<Option<Option<Event>>> {
+        {
             if self.fork.is_some() {
                 let next = self.queue.peek_time();
                 self.boundary(next);
             }
-            let Some((at, item)) = self.queue.pop() else { return Step::Idle };
+            let (at, item) = self.queue.pop()?;
             self.now = at;
             let record = want || self.config.trace;
             let happened = match item {
@@ -366,9 +399,7 @@ impl<P: Protocol> Sim<P> {
                 Item::Crash(n) => self.apply_crash(n).map(Some),
                 Item::Recover(n) => self.apply_recover(n).map(Some),
             };
-            if let Some(e) = happened {
-                return Step::Happened(e);
-            }
+            Some(happened)
         }
     }
 
@@ -457,7 +488,11 @@ impl<P: Protocol> Sim<P> {
         }
         for copy in copies.iter() {
             let envelope = Envelope { id, sent: self.now, msg: msg.clone(), from, to, tag, lost: copy.lost };
-            self.queue.push(self.now.after(copy.latency), Item::Arrive(envelope));
+            let mut at = self.now.after(copy.latency);
+            if self.slow.any() {
+                at = at.after(self.slow.extra(from, to));
+            }
+            self.queue.push(at, Item::Arrive(envelope));
             self.in_flight += 1;
         }
         self.peak_in_flight = self.peak_in_flight.max(self.in_flight);

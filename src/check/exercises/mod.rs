@@ -10,8 +10,9 @@
 //!    acknowledged value arrives, none is applied twice;
 //! 4. [`broadcast`]: 100 broadcasts among 5 nodes at 10 % loss with one crash; every live
 //!    node ends up with every broadcast, within a message budget per call;
-//! 5. [`majority_register`]: writes and reads of one register on 5 nodes, with loss, two
-//!    crashes and a partition; acknowledged writes survive and the history is linearizable.
+//! 5. [`majority_register`]: writes and reads of one register on 5 nodes (half each, in
+//!    bursts of up to 3 concurrent calls at different nodes), with loss, two crashes, a
+//!    partition and a slow node; acknowledged writes survive and the history is linearizable.
 //!
 //! [`solutions`] holds a reference protocol for each step, which a learner looks at on purpose
 //! ([`solution`] shows its code); [`mistakes`] holds the classic mistake of step 5, which
@@ -106,19 +107,22 @@ pub fn broadcast<P: Protocol<Request = ClientOp, Output = u64>>(protocol: P) -> 
         .named("step 4: broadcast")
         .config(cluster(5, 0.1))
         .workload(Workload::Broadcast)
-        .faults(Bounds { crashes: 1, partitions: 0 })
+        .faults(Bounds { crashes: 1, partitions: 0, slow: 0 })
         .property(Property::EveryLiveNodeHolds)
         .property(Property::NoDuplicates)
         .property(Property::MessagesPerCall(BROADCAST_BUDGET))
 }
 
-/// Step 5: a write acknowledged by a majority, and a read that sees it.
+/// Step 5: a write acknowledged by a majority, and a read that sees it. The calls come in
+/// bursts ([`Workload::RegisterBursts`]) and one node may be slow for a while
+/// ([`Bounds::slow`]), which builds the half-finished writes a read without write-back gets
+/// wrong.
 pub fn majority_register<P: Protocol<Request = ClientOp, Output = u64>>(protocol: P) -> Checker<P> {
     Checker::new(protocol)
         .named("step 5: majority register")
         .config(cluster(5, 0.1))
-        .workload(Workload::Register { reads: 0.5 })
-        .faults(Bounds { crashes: 2, partitions: 1 })
+        .workload(Workload::RegisterBursts { reads: 0.5, size: 3 })
+        .faults(Bounds { crashes: 2, partitions: 1, slow: 1 })
         .property(Property::Answered)
         .property(Property::AckedWritesSurvive)
         .property(Property::Linearizable)
