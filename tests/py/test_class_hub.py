@@ -46,6 +46,13 @@ def learners(class_hub, class_report, figures_module):
     hub, names = class_hub, class_hub.names
     hub.api("POST", "/users", json={"usernames": names})
     everyone = [Learner(hub, n) for n in names]
+    # A folder from an earlier run (made by the hub's user, as before per-learner users): the
+    # first learner's answer in it must survive their first start as a user of their own.
+    earlier = os.path.join(CLASS, "home", names[0], REL)
+    os.makedirs(os.path.dirname(earlier))
+    nb = nbformat.read(os.path.join(NOTEBOOKS, NOTEBOOK), as_version=4)
+    answer_cell(nb)["source"] = EARLIER
+    nbformat.write(nb, earlier)
     for learner in everyone:
         assert hub.login(learner.name, learner.password), f"{learner.name}: the first login was refused"
     t0 = time.monotonic()
@@ -60,7 +67,18 @@ def learners(class_hub, class_report, figures_module):
     for learner in everyone:
         learner.token = hub.user_token(learner.name)
         assert learner.contents().status_code == 200, f"{learner.name} has no {REL}"
+    assert EARLIER in learner_text(everyone[0]), "the answer from an earlier run was lost at the first start"
+    if os.geteuid() == 0:
+        assert os.stat(earlier).st_uid == pwd.getpwnam(class_users.account(names[0])).pw_uid, "the earlier notebook was not handed over"
+    figures_module.append(f"{names[0]}'s folder from an earlier run: kept at the first start, their answer in it")
     return everyone
+
+
+EARLIER = "answer written in an earlier run of the class"
+
+
+def learner_text(learner):
+    return learner.contents(params={"content": "1"}).text
 
 
 @pytest.fixture(scope="module")
