@@ -244,6 +244,18 @@ def _copy_tree(src, dst):
     os.replace(partial, dst)
 
 
+def unreachable(path):
+    """The first folder on the way to `path` that other users cannot pass through (no o+x),
+    or None: the learners must reach the project's sources, tools and packages."""
+    path = os.path.realpath(path)
+    parts = path.split(os.sep)
+    for i in range(2, len(parts) + 1):
+        d = os.sep.join(parts[:i]) or os.sep
+        if os.path.isdir(d) and not os.stat(d).st_mode & stat.S_IXOTH:
+            return d
+    return None
+
+
 def build_toolchain(root, class_dir):
     """The shared toolchain, once per rustc, evcxr, Python and Cargo.lock (a stamp says which)."""
     p = toolchain_paths(class_dir)
@@ -254,6 +266,12 @@ def build_toolchain(root, class_dir):
     venv_python = os.path.join(root, ".venv", "bin", "python")
     base = _run([venv_python, "-c", "import sys; print(sys.base_prefix)"])
     purelib = _run([venv_python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"])
+    for needed in (os.path.join(root, "src"), os.path.join(root, "tools", "evcxr"), purelib, class_dir):
+        closed = unreachable(needed)
+        if closed:
+            raise RuntimeError(f"the learners cannot reach {needed}: {closed} is closed to other users "
+                               f"(mode {stat.S_IMODE(os.stat(closed).st_mode):o}). Put the project and the "
+                               "class folder where every user may enter (e.g. /srv or /opt), or chmod o+x it")
     with open(os.path.join(root, "Cargo.lock"), "rb") as f:
         lock = hashlib.sha256(f.read()).hexdigest()
     want = "\n".join([sysroot, _run(["rustc", "-V"]), os.path.realpath(evcxr), str(os.stat(evcxr).st_mtime_ns),
@@ -325,8 +343,11 @@ def check_shared_readonly(class_dir, root):
 def main(args):
     if len(args) == 3 and args[0] == "toolchain":
         root, class_dir = os.path.abspath(args[1]), os.path.abspath(args[2])
-        if build_toolchain(root, class_dir):
-            print(f"    shared toolchain for the learners: {toolchain_paths(class_dir)['dir']}")
+        try:
+            if build_toolchain(root, class_dir):
+                print(f"    shared toolchain for the learners: {toolchain_paths(class_dir)['dir']}")
+        except (RuntimeError, OSError, subprocess.CalledProcessError) as e:
+            sys.exit(f"error: {e}")
     elif len(args) == 1 and args[0] == "check":
         message = check()
         print(message or "    root: one system user per learner (jupyter-NAME), a home of their own")
