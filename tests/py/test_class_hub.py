@@ -13,7 +13,12 @@
 5. a learner stops their server and logs in again: a wrong password is refused, theirs is
    taken, and the new server shows their answer (the notebooks were not copied over it);
 6. the container files parse and prepare a learner's folder; a bad name in the teacher's list
-   stops ./lab class naming file, line and column.
+   stops ./lab class naming file, line and column;
+7. as root, every learner is a system user of their own (dltest-NAME here, removed at the
+   end): a folder from an earlier run keeps its answer at the first start; from inside learner
+   A's kernel, B's home, B's kernel, the shared toolchain, sources, vendored crates and seed,
+   and the hub's secrets are out of reach; not root (run as `nobody`), the message says what
+   ./lab class cannot do.
 Measured: time to the first output and to the end of the notebook for each learner, the memory
 of each learner's processes (sampled) and, where cgroups limit them, the group's peak (written
 to --class-json). The hub, every server and kernel are stopped at the end, also after a failure.

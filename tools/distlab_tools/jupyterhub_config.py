@@ -8,6 +8,10 @@ one server"). Everything the hub keeps lives in DISTLAB_CLASS_DIR (default `.cla
     proxy/           configurable-http-proxy, from npm (tools/class/package-lock.json)
     cache/evcxr      the seed of evcxr's cache: distlab's dependencies compiled once
     home/NAME/       each learner's folder: distlab/notebooks/ and their evcxr cache
+As root (one system user per learner, distlab_tools.class_users), also:
+    toolchain/       Rust, evcxr and Python for the learners, read-only (hard links)
+    vendor/          the crates their cargo reads, offline; seed-cargo/ the seed's cargo home
+    staging/         where the hub makes a learner's links to the seed (root's alone)
 """
 import asyncio
 import os
