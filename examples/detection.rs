@@ -7,7 +7,7 @@
 //! ```
 //! The reference solutions must pass 200 of 200; the others must fail on some seeds.
 //!
-//! `-- --variants` also tries other shapes of exercise (c)'s workload and faults on the
+//! `-- --variants` also tries other shapes of step 5's workload and faults on the
 //! register without write-back (and checks the reference still passes each): the figures
 //! behind the choice of bursts of up to 3 and one slow period.
 
@@ -46,7 +46,7 @@ fn shaped<P: Protocol<Request = ClientOp, Output = u64>>(
     checker.workload(Workload::RegisterBursts { reads, size }).faults(bounds).seeds(SEEDS)
 }
 
-/// Exercise (c) on the register without write-back, with other reads shares, burst sizes,
+/// Step 5's checker on the register without write-back, with other reads shares, burst sizes,
 /// crash, partition and slow-period bounds.
 fn variants() {
     println!(

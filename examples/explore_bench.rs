@@ -1,5 +1,5 @@
 //! How fast the exhaustive search is: states per second, and the time to a first
-//! counterexample, on the majority register of exercise (c).
+//! counterexample, on the majority register of step 5.
 //!
 //! `cargo run --release --example explore_bench` (measure with nothing else running). Also
 //! run, small, by `cargo test --all-targets`.

@@ -21,15 +21,15 @@
 //!   majority of the nodes take 200 to 1000 ms longer, so a write at that node reaches a
 //!   minority at once and a majority only much later.
 //!
-//! Exercise (c) uses both. They help less than hoped: the write must be slow in its store
-//! phase and not in its query phase, and the half-finished window closes as soon as another
-//! write lands; `cargo run --release --example detection` prints how many of 200 seeds catch
-//! each broken protocol, and the exhaustive search ([`Checker::explore`]) finds the inversion
-//! for certain in a small scope.
+//! Step 5 of notebook 07 ([`exercises::majority_register`]) uses both. They help less than
+//! hoped: the write must be slow in its store phase and not in its query phase, and the
+//! half-finished window closes as soon as another write lands; `cargo run --release --example
+//! detection` prints how many of 200 seeds catch each broken protocol, and the exhaustive
+//! search ([`Checker::explore`]) finds the inversion for certain in a small scope.
 //!
 //! ```
 //! use distlab::check::{exercises, Checker};
-//! // The reference solution of exercise (a) passes; the lesson's plain node does not.
+//! // The reference solution of step 3 (retry on a timer) passes.
 //! let report = exercises::reliable_delivery(exercises::solutions::Reliable).seeds(20).check()?;
 //! assert_eq!(report.passed, 20);
 //! # Ok::<(), distlab::Error>(())

@@ -80,7 +80,7 @@
 //! use distlab::check::explore::Scope;
 //! use distlab::check::{exercises, ClientOp, Property};
 //! use distlab::node::NodeId;
-//! // Exercise (a)'s reference: one send, one loss, two retries. Every schedule delivers it.
+//! // Step 3's reference: one send, one loss, two retries. Every schedule delivers it.
 //! let scope = Scope::builder()
 //!     .nodes(2)
 //!     .call(0, ClientOp::Send { to: NodeId(1), value: 1 })
