@@ -43,9 +43,7 @@ impl Protocol for NoWriteBack {
     ) {
         if let RegisterMsg::Held { id, stamp, value } = *msg {
             if let Some(p) = state.pending.get_mut(&id).filter(|p| !p.storing && p.write.is_none()) {
-                p.answered.insert(from);
-                p.best = p.best.max((stamp, value));
-                if p.answered.len() > node.nodes / 2 {
+                if Majority::heard(node, p, from, stamp, value) {
                     let answer = p.best.1;
                     state.pending.remove(&id);
                     out.respond(answer); // the mistake: no write-back before answering

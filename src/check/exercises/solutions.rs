@@ -384,6 +384,19 @@ impl Majority {
             state.value = value;
         }
     }
+    /// Counts `from`'s answer to the asking phase of `p` and keeps the newest (stamp, value)
+    /// heard; true once a majority (itself included) has answered.
+    pub(crate) fn heard(
+        node: &Context,
+        p: &mut Pending,
+        from: NodeId,
+        stamp: Stamp,
+        value: Option<u64>,
+    ) -> bool {
+        p.answered.insert(from);
+        p.best = p.best.max((stamp, value));
+        p.answered.len() >= Majority::majority(node)
+    }
     /// Sends the current phase's message to every peer that has not answered it.
     fn ask(node: &Context, id: u64, p: &Pending, out: &mut Out<RegisterMsg>) {
         let msg = if p.storing {
@@ -444,9 +457,7 @@ impl Protocol for Majority {
             }
             RegisterMsg::Held { id, stamp, value } => {
                 let Some(p) = state.pending.get_mut(&id).filter(|p| !p.storing) else { return };
-                p.answered.insert(from);
-                p.best = p.best.max((stamp, value));
-                if p.answered.len() >= Majority::majority(node) {
+                if Majority::heard(node, p, from, stamp, value) {
                     if let Some(w) = p.write {
                         p.best = ((p.best.0 .0 + 1, node.me.0, id), Some(w));
                     }
