@@ -351,14 +351,26 @@ fn same_scope(write_back: bool) {
         .target_state_count(5_000_000)
         .spawn_bfs()
         .join();
-    let s = t.elapsed().as_secs_f64();
+    let what = if write_back { "ABD, W@0 R@1 R@2 (distlab's scope)" } else { "no write-back, W@0 R@1 R@2 (distlab's scope)" };
+    report(what, 1, t, &checker);
+}
+
+/// One line of the table: the verdict of `linearizable`, unique states, time since `started`.
+fn report<M: Model>(what: &str, threads: usize, started: Instant, checker: &impl Checker<M>)
+where
+    M::Action: Clone + Debug + PartialEq,
+    M::State: Clone + Debug + Hash + PartialEq,
+{
+    let s = started.elapsed().as_secs_f64();
     let states = checker.unique_state_count();
     let found = checker
         .discovery("linearizable")
         .map(|p| format!("counterexample in {} steps", p.into_actions().len()))
         .unwrap_or_else(|| "no counterexample".into());
-    let what = if write_back { "ABD, W@0 R@1 R@2 (distlab's scope)" } else { "no write-back, W@0 R@1 R@2 (distlab's scope)" };
-    println!("{what:<46} {found:<28} {states:>9} states  {s:>8.3} s  {:>9.0} states/s  (1 thread(s))", states as f64 / s);
+    println!(
+        "{what:<46} {found:<28} {states:>9} states  {s:>8.3} s  {:>9.0} states/s  ({threads} thread(s))",
+        states as f64 / s
+    );
 }
 
 fn run(what: &str, clients: usize, servers: usize, write_back: bool, threads: usize) {
@@ -375,16 +387,7 @@ fn run(what: &str, clients: usize, servers: usize, write_back: bool, threads: us
     .target_state_count(5_000_000)
     .spawn_bfs()
     .join();
-    let s = t.elapsed().as_secs_f64();
-    let states = checker.unique_state_count();
-    let found = checker
-        .discovery("linearizable")
-        .map(|p| format!("counterexample in {} steps", p.into_actions().len()))
-        .unwrap_or_else(|| "no counterexample".into());
-    println!(
-        "{what:<46} {found:<28} {states:>9} states  {s:>8.3} s  {:>9.0} states/s  ({threads} thread(s))",
-        states as f64 / s
-    );
+    report(what, threads, t, &checker);
 }
 
 fn main() {
