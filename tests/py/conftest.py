@@ -177,6 +177,7 @@ def class_hub(request, class_report):
         yield hub
     finally:
         hub_driver.stop_everything(process, names)
+        hub_driver.remove_users()  # the learners' system users (as root); their folders stay
         if request.session.testsfailed > failed:
             _show_tail(request, log)
 

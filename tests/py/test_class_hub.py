@@ -13,7 +13,12 @@
 5. a learner stops their server and logs in again: a wrong password is refused, theirs is
    taken, and the new server shows their answer (the notebooks were not copied over it);
 6. the container files parse and prepare a learner's folder; a bad name in the teacher's list
-   stops ./lab class naming file, line and column.
+   stops ./lab class naming file, line and column;
+7. as root, every learner is a system user of their own (dltest-NAME here, removed at the
+   end): a folder from an earlier run keeps its answer at the first start; from inside learner
+   A's kernel, B's home, B's kernel, the shared toolchain, sources, vendored crates and seed,
+   and the hub's secrets are out of reach; not root (run as `nobody`), the message says what
+   ./lab class cannot do.
 Measured: time to the first output and to the end of the notebook for each learner, the memory
 of each learner's processes (sampled) and, where cgroups limit them, the group's peak (written
 to --class-json). The hub, every server and kernel are stopped at the end, also after a failure.
@@ -21,6 +26,8 @@ The tests run in this order, on one hub: 4 and 5 use the learners of 3.
 """
 import json
 import os
+import pwd
+import stat
 import subprocess
 import sys
 import time
@@ -30,8 +37,8 @@ import pytest
 import requests
 import yaml
 
-from distlab_tools import NOTEBOOKS, ROOT, classroom
-from distlab_tools.class_hub import CLASS, NOTEBOOK, REL, Learner, MemorySampler, class_processes, parallel
+from distlab_tools import NOTEBOOKS, ROOT, class_users, classroom
+from distlab_tools.class_hub import CLASS, NOTEBOOK, REL, Learner, MemorySampler, class_processes, execute, parallel
 from distlab_tools.run_notebooks import problems
 
 pytestmark = pytest.mark.classhub
@@ -44,6 +51,13 @@ def learners(class_hub, class_report, figures_module):
     hub, names = class_hub, class_hub.names
     hub.api("POST", "/users", json={"usernames": names})
     everyone = [Learner(hub, n) for n in names]
+    # A folder from an earlier run (made by the hub's user, as before per-learner users): the
+    # first learner's answer in it must survive their first start as a user of their own.
+    earlier = os.path.join(CLASS, "home", names[0], REL)
+    os.makedirs(os.path.dirname(earlier))
+    nb = nbformat.read(os.path.join(NOTEBOOKS, NOTEBOOK), as_version=4)
+    answer_cell(nb)["source"] = EARLIER
+    nbformat.write(nb, earlier)
     for learner in everyone:
         assert hub.login(learner.name, learner.password), f"{learner.name}: the first login was refused"
     t0 = time.monotonic()
@@ -58,7 +72,18 @@ def learners(class_hub, class_report, figures_module):
     for learner in everyone:
         learner.token = hub.user_token(learner.name)
         assert learner.contents().status_code == 200, f"{learner.name} has no {REL}"
+    assert EARLIER in learner_text(everyone[0]), "the answer from an earlier run was lost at the first start"
+    if os.geteuid() == 0:
+        assert os.stat(earlier).st_uid == pwd.getpwnam(class_users.account(names[0])).pw_uid, "the earlier notebook was not handed over"
+    figures_module.append(f"{names[0]}'s folder from an earlier run: kept at the first start, their answer in it")
     return everyone
+
+
+EARLIER = "answer written in an earlier run of the class"
+
+
+def learner_text(learner):
+    return learner.contents(params={"content": "1"}).text
 
 
 @pytest.fixture(scope="module")
@@ -131,6 +156,139 @@ def test_each_learner_sees_only_their_answer(learners, figures):
             r = learner.contents(owner=other.name)
             assert r.status_code in (403, 404), f"{learner.name} read {other.name}'s notebook: {r.status_code}"
     figures(f"answers: each of {len(learners)} learners sees their own, none can open another's server")
+
+
+def process_uid(pid):
+    with open(f"/proc/{pid}/status") as f:
+        return next(int(line.split()[1]) for line in f if line.startswith("Uid:"))
+
+
+def evcxr_pids(name):
+    pids = []
+    for pid, user in class_processes(CLASS).items():
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                if user == name and b"evcxr_jupyter" in f.read().split(b"\0")[0]:
+                    pids.append(pid)
+        except OSError:
+            pass
+    return pids
+
+
+# Run in learner A's kernel: each attempt prints one line, `NAME: ok` or `NAME: denied (...)`.
+APART = r"""
+fn attempt(what: &str, r: std::io::Result<()>) {
+    match r {
+        Ok(()) => println!("{what}: ok"),
+        Err(e) => println!("{what}: denied ({:?}: {e})", e.kind()),
+    }
+}
+{
+let other = std::path::Path::new(OTHER_HOME);
+attempt("list B's home", std::fs::read_dir(other).map(|_| ()));
+attempt("read B's notebook", std::fs::read(other.join(NB)).map(|_| ()));
+attempt("write B's notebook", std::fs::write(other.join(NB), "lost"));
+attempt("delete B's notebook", std::fs::remove_file(other.join(NB)));
+attempt("list B's notebooks", std::fs::read_dir(other.join("distlab/notebooks")).map(|_| ()));
+attempt("read B's environment", std::fs::read(format!("/proc/{}/environ", OTHER_PID)).map(|_| ()));
+attempt("write the toolchain's rustc", std::fs::OpenOptions::new().write(true).open(RUSTC).map(|_| ()));
+attempt("add to the toolchain", std::fs::write(std::path::Path::new(TOOLBIN).join("cargo-evil"), "x"));
+attempt("write the evcxr kernel", std::fs::OpenOptions::new().write(true).open(EVCXR).map(|_| ()));
+attempt("write the lesson's sources", std::fs::OpenOptions::new().append(true).open(SRC).map(|_| ()));
+attempt("add to the lesson's sources", std::fs::write(std::path::Path::new(SRC).with_file_name("evil.rs"), "x"));
+attempt("write the vendored crates", std::fs::OpenOptions::new().append(true).open(VENDORED).map(|_| ()));
+attempt("write the seed cache", std::fs::OpenOptions::new().append(true).open(SEED).map(|_| ()));
+attempt("write my cache's link to the seed", std::fs::OpenOptions::new().append(true).open(MY_LINK).map(|_| ()));
+attempt("write the hub's database", std::fs::OpenOptions::new().append(true).open(HUB_DB).map(|_| ()));
+attempt("read the admin token", std::fs::read(TOKEN).map(|_| ()));
+let kill = std::process::Command::new("kill").arg(OTHER_PID.to_string()).output().unwrap();
+attempt("signal B's kernel", if kill.status.success() { Ok(()) } else {
+    Err(std::io::Error::new(std::io::ErrorKind::PermissionDenied, String::from_utf8_lossy(&kill.stderr).trim().to_string())) });
+println!("I am {}", String::from_utf8_lossy(&std::process::Command::new("id").arg("-un").output().unwrap().stdout).trim());
+}
+"""
+
+
+def seed_file(seed):
+    """A compiled file in the seed cache (not a `hits` counter)."""
+    for d, _, files in os.walk(seed):
+        for n in sorted(files):
+            if n not in ("hits",):
+                return os.path.join(d, n)
+    raise AssertionError(f"the seed cache {seed} is empty")
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="one system user per learner needs ./lab class as root")
+def test_learners_are_apart(class_hub, learners, figures):
+    """As root, each learner is a system user of their own: from inside A's kernel, B's home
+    cannot be listed, read or written, the shared toolchain, sources, vendored crates and seed
+    cache cannot be written, the hub's secrets cannot be read, and B's kernel cannot be signalled."""
+    if len(learners) < 2:
+        pytest.skip("needs --learners 2 or more")
+    a, b = learners[0], learners[1]
+    # Every process of every learner runs as that learner's own user; homes are theirs, 0700.
+    for learner in learners:
+        pw = pwd.getpwnam(class_users.account(learner.name))
+        procs = [pid for pid, user in class_processes(CLASS).items() if user == learner.name]
+        assert procs, f"{learner.name} has no process"
+        assert {process_uid(pid) for pid in procs} == {pw.pw_uid}, f"{learner.name}'s processes run as another user"
+        st = os.stat(pw.pw_dir)
+        assert st.st_uid == pw.pw_uid and stat.S_IMODE(st.st_mode) == 0o700, f"{pw.pw_dir}: {st}"
+    b_kernel, b_ws = class_hub.kernel(b.name, b.token)
+    a_kernel, a_ws = class_hub.kernel(a.name, a.token)
+    try:
+        execute(b_ws, b_kernel, "let b_ready = 1;", b.name)
+        b_pids = evcxr_pids(b.name)
+        assert b_pids, f"no kernel of {b.name} found"
+        b_home = pwd.getpwnam(class_users.account(b.name)).pw_dir
+        a_home = pwd.getpwnam(class_users.account(a.name)).pw_dir
+        before = open(os.path.join(b_home, REL), "rb").read()
+        tools = class_users.toolchain_paths(CLASS)
+        seed = os.path.join(CLASS, "cache", "evcxr")
+        some = seed_file(seed)
+        mine = os.path.join(a_home, ".cache", "evcxr", os.path.relpath(some, seed))
+        assert os.path.samefile(mine, some), f"{a.name}'s cache is not linked to the seed"
+        vendored = next(os.path.join(tools["vendor"], d, "Cargo.toml") for d in sorted(os.listdir(tools["vendor"])))
+        values = {"OTHER_HOME": b_home, "NB": REL, "OTHER_PID": b_pids[0], "RUSTC": os.path.join(tools["rust_bin"], "rustc"),
+                  "TOOLBIN": tools["rust_bin"], "EVCXR": os.path.join(tools["bin"], "evcxr_jupyter"),
+                  "SRC": os.path.join(ROOT, "src", "lib.rs"), "VENDORED": vendored, "SEED": some, "MY_LINK": mine,
+                  "HUB_DB": os.path.join(CLASS, "jupyterhub.sqlite"), "TOKEN": os.path.join(CLASS, "admin-token")}
+        code = APART
+        for key, value in values.items():
+            code = code.replace(key, json.dumps(value) if isinstance(value, str) else str(value))
+        outputs = execute(a_ws, a_kernel, code, a.name)
+    finally:
+        for ws in (a_ws, b_ws):
+            ws.close()
+    text = "".join(o.get("text", "") for o in outputs if o["output_type"] == "stream")
+    errors = [o for o in outputs if o["output_type"] == "error"]
+    assert not errors and "I am " in text, f"the cell failed: {errors or outputs}"
+    lines = [line for line in text.splitlines() if ": " in line and not line.startswith("I am")]
+    allowed = [line for line in lines if not line.split(": ", 1)[1].startswith("denied (PermissionDenied")
+               and "Operation not permitted" not in line]
+    assert f"I am {class_users.account(a.name)}" in text, text
+    assert len(lines) == 17 and not allowed, f"{a.name}'s kernel was allowed: {allowed}\n{text}"
+    assert open(os.path.join(b_home, REL), "rb").read() == before, f"{b.name}'s notebook changed"
+    assert all(os.path.exists(f"/proc/{pid}") for pid in b_pids), f"{b.name}'s kernel was stopped"
+    assert not class_users.check_shared_readonly(CLASS, ROOT), "a shared file is writable by learners"
+    figures(f"apart: {a.name}'s kernel runs as {class_users.account(a.name)}; all {len(lines)} attempts on "
+            f"{b.name}'s home, kernel, the toolchain, sources, vendored crates, seed cache and hub's secrets denied")
+
+
+def test_not_root_says_what_it_cannot_do(class_hub, figures):
+    """Not root, ./lab class cannot make a user per learner and says so (class_users.check),
+    here run as `nobody` with the learners' shared Python, which `nobody` can run."""
+    if os.geteuid() != 0:
+        message = class_users.check()
+    else:
+        tools = class_users.toolchain_paths(CLASS)
+        r = subprocess.run(["runuser", "-u", "nobody", "--", "env", f"LD_LIBRARY_PATH={tools['python_lib']}",
+                            f"PYTHONPATH={os.path.join(ROOT, 'tools')}", tools["python"], "-m", "distlab_tools.class_users", "check"],
+                           capture_output=True, text=True, timeout=120)
+        assert r.returncode == 0, r.stderr
+        message = r.stdout
+    assert "cannot create a system user per learner" in message and "run ./lab class as root" in message, message
+    figures("not root: ./lab class says it cannot create a user per learner, and what that leaves open")
 
 
 def test_login_again_finds_the_answer(class_hub, learners, figures):

@@ -18,12 +18,16 @@ import nbformat
 import requests
 import websocket
 
-from . import ROOT, TARGET, classroom
+from . import ROOT, TARGET, class_users, classroom
 
 CLASS = os.path.join(TARGET, "class-test")
 NOTEBOOK = "03-simulation.ipynb"
 REL = f"distlab/notebooks/{NOTEBOOK}"
-KEEP = {"proxy", "cache"}  # slow to make, and not state: kept between runs
+KEEP = {"proxy", "cache", "toolchain", "vendor"}  # slow to make, and not state: kept between runs
+# The class test's learners, as root, are system users named dltest-NAME (not jupyter-NAME:
+# never a real class's), created by the hub and removed by the test (remove_users).
+USER_PREFIX = "dltest-"
+os.environ["DISTLAB_CLASS_USER_PREFIX"] = USER_PREFIX
 
 
 def free_port():
@@ -83,6 +87,15 @@ class Hub:
                 return
             time.sleep(0.5)
         raise AssertionError(f"{name}'s server did not stop")
+
+    def kernel(self, name, token):
+        """A new kernel in `name`'s server: (its id, its websocket)."""
+        base = f"{self.url}/user/{name}/api"
+        r = requests.post(f"{base}/kernels", headers={"Authorization": f"token {token}"}, json={"name": "rust"}, timeout=300)
+        assert r.status_code == 201, f"no kernel for {name}: {r.status_code} {r.text[:300]}"
+        kernel = r.json()["id"]
+        ws = websocket.create_connection(f"ws{base[4:]}/kernels/{kernel}/channels", header=[f"Authorization: token {token}"], timeout=600)
+        return kernel, ws
 
     def user_token(self, name):
         return self.api("POST", f"/users/{name}/tokens", json={"scopes": [f"access:servers!user={name}"], "expires_in": 3600})["token"]
@@ -147,6 +160,30 @@ class Learner:
         self.executed = nb
 
 
+def execute(ws, session, code, name="learner"):
+    """Runs `code` in the kernel behind websocket `ws`; returns its outputs (nbformat dicts)."""
+    msg_id = uuid.uuid4().hex
+    ws.send(json.dumps({
+        "header": {"msg_id": msg_id, "msg_type": "execute_request", "username": name, "session": session, "version": "5.3"},
+        "parent_header": {}, "metadata": {}, "channel": "shell",
+        "content": {"code": code, "silent": False, "store_history": True, "user_expressions": {}, "allow_stdin": False},
+    }))
+    outputs = []
+    while True:
+        msg = json.loads(ws.recv())
+        if msg.get("parent_header", {}).get("msg_id") != msg_id or msg.get("channel") != "iopub":
+            continue
+        kind, content = msg["msg_type"], msg["content"]
+        if kind == "status" and content["execution_state"] == "idle":
+            return outputs
+        if kind in ("stream", "display_data", "execute_result", "error"):
+            out = dict(content, output_type=kind)
+            out.pop("transient", None)
+            if kind == "execute_result":
+                out.setdefault("metadata", {})
+            outputs.append(out)
+
+
 def class_processes(marker):
     """{pid: learner} of every process started for this class (servers, kernels, rustc)."""
     found = {}
@@ -197,8 +234,15 @@ class MemorySampler(threading.Thread):
                 self.peak[user] = max(self.peak.get(user, 0), total)
 
 
+def remove_users():
+    """The system users of the test's class (as root), left by this run or an interrupted one."""
+    if os.geteuid() == 0:
+        class_users.remove(CLASS)
+
+
 def fresh_class_dir(names):
     os.makedirs(CLASS, exist_ok=True)
+    remove_users()
     for entry in os.listdir(CLASS):
         if entry not in KEEP:
             path = os.path.join(CLASS, entry)

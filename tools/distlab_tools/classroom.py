@@ -125,19 +125,20 @@ def _value(value):
     raise ClassError(f"Cargo.toml holds a value ./lab class cannot copy: {value!r}")
 
 
-def prepare_home(home, root, seed_cache=None):
+def prepare_home(home, root, seed_cache=None, python=None):
     """A learner's folder, made at every start of their server:
     - `distlab/Cargo.toml` and `distlab/lab` (for `./lab notes`), rewritten each time (they are
       the class's, not the learner's);
     - `distlab/notebooks/`: a copy of every lesson notebook the learner does not have yet, so
       their edits survive every later login, and a notebook added to the lesson arrives;
     - `.cache/evcxr`, once: evcxr's compiled dependencies, hard links into the seed cache.
-    Returns the notebooks copied this time."""
+    `python` runs `./lab notes` (default: the project's .venv). Returns the notebooks copied
+    this time."""
     crate = os.path.join(home, "distlab")
     notebooks = os.path.join(crate, "notebooks")
     os.makedirs(notebooks, exist_ok=True)
     _write_if_changed(os.path.join(crate, "Cargo.toml"), manifest(root))
-    python = os.path.join(root, ".venv", "bin", "python")
+    python = python or os.path.join(root, ".venv", "bin", "python")
     _write_if_changed(os.path.join(crate, "lab"), LAB_SCRIPT.format(python=python))
     os.chmod(os.path.join(crate, "lab"), 0o755)
     answer_news(os.path.join(home, NEWS_SETTINGS))
@@ -255,9 +256,22 @@ def _write(path, text):
         f.write(text)
 
 
+def prepare_learner(home, root, class_dir):
+    """A learner's folder when they are a system user of their own (distlab_tools.class_users),
+    run as that learner: prepare_home, `./lab notes` with the class's shared Python, and their
+    cargo reading the class's vendored crates, offline. The seed cache is linked in by root."""
+    from . import class_users
+
+    done = prepare_home(home, root, python=class_users.toolchain_paths(class_dir)["python"])
+    os.makedirs(os.path.join(home, ".cargo"), exist_ok=True)
+    _write_if_changed(os.path.join(home, ".cargo", "config.toml"), class_users.cargo_config(class_dir))
+    return done
+
+
 USAGE = """usage: python -m distlab_tools.classroom COMMAND
   prepare HOME ROOT SEED_CACHE   a learner's folder (in the learners' container image each
                                  server starts with it: tools/class/z2jh-values.yaml)
+  prepare-learner HOME ROOT CLASS_DIR   the same, run as a learner's own system user
   users FILE TEACHER             checks the teacher's name and the list; prints how many learners
   answer-news SETTINGS_FILE      answers JupyterLab's news prompt "no" (./lab open)"""
 
@@ -266,6 +280,9 @@ def main(args):
     if len(args) == 4 and args[0] == "prepare":
         # What ClassSpawner does before a server starts on one machine.
         done = prepare_home(*args[1:4])
+        print(f"distlab: {len(done)} notebooks copied into {args[1]}/distlab/notebooks")
+    elif len(args) == 4 and args[0] == "prepare-learner":
+        done = prepare_learner(*args[1:4])
         print(f"distlab: {len(done)} notebooks copied into {args[1]}/distlab/notebooks")
     elif len(args) == 3 and args[0] == "users":
         try:

@@ -8,14 +8,19 @@ one server"). Everything the hub keeps lives in DISTLAB_CLASS_DIR (default `.cla
     proxy/           configurable-http-proxy, from npm (tools/class/package-lock.json)
     cache/evcxr      the seed of evcxr's cache: distlab's dependencies compiled once
     home/NAME/       each learner's folder: distlab/notebooks/ and their evcxr cache
+As root (one system user per learner, distlab_tools.class_users), also:
+    toolchain/       Rust, evcxr and Python for the learners, read-only (hard links)
+    vendor/          the crates their cargo reads, offline; seed-cargo/ the seed's cargo home
+    staging/         where the hub makes a learner's links to the seed (root's alone)
 """
 import asyncio
 import os
+import pwd
 import sys
 
-from jupyterhub.spawner import SimpleLocalProcessSpawner
+from jupyterhub.spawner import LocalProcessSpawner, SimpleLocalProcessSpawner, set_user_setuid
 
-from distlab_tools import classroom
+from distlab_tools import class_users, classroom
 
 c = get_config()  # noqa: F821 (JupyterHub defines it)
 ROOT = os.environ["DISTLAB_ROOT"]
@@ -59,15 +64,22 @@ c.Authenticator.allow_all = False
 c.Authenticator.allow_existing_users = True
 
 # --- each learner's server: JupyterLab from the project's .venv with the Rust kernel built
-# once (~/.cargo/bin/evcxr_jupyter, registered in .venv/share/jupyter), in home/NAME.
-class ClassSpawner(SimpleLocalProcessSpawner):
-    """The local spawner plus the learner's folder (classroom.prepare_home) before the start
-    and a memory and CPU limit (classroom.limit) right after it."""
+# once (evcxr_jupyter, registered for the class in CLASS_DIR/jupyter). Two ways:
+# - as root (PER_LEARNER): each learner NAME runs as the system user jupyter-NAME, home
+#   CLASS_DIR/home/NAME (0700), made by class_users.ensure_learner; JupyterHub's
+#   LocalProcessSpawner switches to that user before the server starts. Their toolchain
+#   (Rust, evcxr, Python) is the class's shared read-only copy (class_users.build_toolchain).
+#   The hub itself stays root: JupyterHub's LocalProcessSpawner needs it (or sudospawner).
+# - otherwise every learner runs as the hub's user, in home/NAME (SimpleLocalProcessSpawner),
+#   and ./lab class says what that cannot keep apart (class_users.NOT_ROOT).
+PER_LEARNER = os.geteuid() == 0
+
+
+class LimitedSpawner:
+    """A memory and CPU limit (classroom.limit) right after the start, and whatever is left in
+    the learner's control group stopped after their server."""
 
     async def start(self):
-        copied = classroom.prepare_home(self.home_dir, ROOT, SEED_CACHE)
-        if copied:
-            self.log.info("%s: copied %d notebooks", self.user.name, len(copied))
         url = await super().start()
         try:
             self.log.info("%s: %s", self.user.name, classroom.limit(self.pid, self.user.name, self.mem_limit, self.cpu_limit))
@@ -81,22 +93,60 @@ class ClassSpawner(SimpleLocalProcessSpawner):
         await asyncio.get_running_loop().run_in_executor(None, classroom.release, self.user.name)
 
 
-c.JupyterHub.spawner_class = ClassSpawner
-c.SimpleLocalProcessSpawner.home_dir_template = os.path.join(CLASS, "home", "{username}")
-c.Spawner.cmd = [os.path.join(VENV, "bin", "jupyterhub-singleuser")]
+class ClassSpawner(LimitedSpawner, SimpleLocalProcessSpawner):
+    """Every learner as the hub's user: the local spawner plus the learner's folder
+    (classroom.prepare_home) before the start."""
+
+    async def start(self):
+        copied = classroom.prepare_home(self.home_dir, ROOT, SEED_CACHE)
+        if copied:
+            self.log.info("%s: copied %d notebooks", self.user.name, len(copied))
+        return await super().start()
+
+
+class LearnerSpawner(LimitedSpawner, LocalProcessSpawner):
+    """Each learner as their own system user (class_users.account: jupyter-NAME): created when
+    missing, their folder prepared as them, the seed cache linked in by the hub."""
+
+    async def start(self):
+        loop = asyncio.get_running_loop()
+        pw = await loop.run_in_executor(None, class_users.ensure_learner, CLASS, self.user.name)
+        env = dict(LEARNER_ENV, JUPYTER_PATH=JUPYTER_PATH)
+        out = await loop.run_in_executor(None, class_users.prepare_as_learner, pw, ROOT, CLASS, TOOLS["python"], env)
+        self.log.info("%s: runs as %s (uid %d, home %s); %s", self.user.name, pw.pw_name, pw.pw_uid, pw.pw_dir, out.strip())
+        return await super().start()
+
+    def make_preexec_fn(self, name):
+        return set_user_setuid(class_users.account(name))
+
+    def user_env(self, env):
+        pw = pwd.getpwnam(class_users.account(self.user.name))
+        env.update(USER=pw.pw_name, HOME=pw.pw_dir, SHELL=pw.pw_shell, CARGO_HOME=os.path.join(pw.pw_dir, ".cargo"))
+        return env
+
+
+JUPYTER_PATH = os.pathsep.join([os.path.join(CLASS, "jupyter"), os.path.join(VENV, "share", "jupyter")])
+TOOLS = class_users.toolchain_paths(CLASS)
+LEARNER_ENV = class_users.learner_env(CLASS)
+if PER_LEARNER:
+    c.JupyterHub.spawner_class = LearnerSpawner
+    c.Spawner.cmd = [TOOLS["python"], "-m", "jupyterhub.singleuser"]
+    c.Spawner.environment = dict(LEARNER_ENV, JUPYTER_PATH=JUPYTER_PATH, DISTLAB_CLASS_DIR=CLASS)
+else:
+    c.JupyterHub.spawner_class = ClassSpawner
+    c.SimpleLocalProcessSpawner.home_dir_template = os.path.join(CLASS, "home", "{username}")
+    c.Spawner.cmd = [os.path.join(VENV, "bin", "jupyterhub-singleuser")]
+    home = os.path.expanduser("~")
+    c.Spawner.environment = {
+        # The class's own kernel spec first (distlab_tools.evcxr_kernel install_class), then the venv's.
+        "JUPYTER_PATH": JUPYTER_PATH,
+        # The spawner gives each learner their own HOME; the Rust toolchain stays the hub's.
+        "RUSTUP_HOME": os.environ.get("RUSTUP_HOME", os.path.join(home, ".rustup")),
+        "CARGO_HOME": os.environ.get("CARGO_HOME", os.path.join(home, ".cargo")),
+        # Marks every process of the class, so tests/py/test_class_hub.py can find stragglers.
+        "DISTLAB_CLASS_DIR": CLASS,
+    }
 c.Spawner.default_url = "/lab/tree/distlab/notebooks/00-start-here.ipynb"
-if os.geteuid() == 0:  # JupyterLab refuses to run as root unless told
-    c.Spawner.args = ["--allow-root"]
-home = os.path.expanduser("~")
-c.Spawner.environment = {
-    # The class's own kernel spec first (distlab_tools.evcxr_kernel install_class), then the venv's.
-    "JUPYTER_PATH": os.pathsep.join([os.path.join(CLASS, "jupyter"), os.path.join(VENV, "share", "jupyter")]),
-    # The spawner gives each learner their own HOME; the Rust toolchain stays the hub's.
-    "RUSTUP_HOME": os.environ.get("RUSTUP_HOME", os.path.join(home, ".rustup")),
-    "CARGO_HOME": os.environ.get("CARGO_HOME", os.path.join(home, ".cargo")),
-    # Marks every process of the class, so tests/py/test_class_hub.py can find stragglers.
-    "DISTLAB_CLASS_DIR": CLASS,
-}
 c.Spawner.mem_limit = os.environ.get("DISTLAB_CLASS_MEM", "2G")
 c.Spawner.cpu_limit = float(os.environ.get("DISTLAB_CLASS_CPUS", "1"))
 # Five servers starting at once on 2 cores take a while.

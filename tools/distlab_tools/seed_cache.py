@@ -14,7 +14,7 @@ import time
 
 import nbformat
 
-from . import ROOT, classroom
+from . import ROOT, class_users, classroom
 from .run_notebooks import execute, problems
 
 
@@ -50,7 +50,21 @@ def main(class_dir):
     cache_home = os.path.join(class_dir, "cache")
     seed = os.path.join(cache_home, "evcxr")
     stamp_file = os.path.join(cache_home, "seed.stamp")
-    stamp = seed_stamp(ROOT, versions())
+    per_learner = os.geteuid() == 0
+    if per_learner:
+        # Learners as system users of their own (class_users): their cargo reads the class's
+        # vendored crates, whose paths are part of evcxr's cache key, so the seed is built so too.
+        paths = class_users.toolchain_paths(class_dir)
+        os.environ["PATH"] = os.pathsep.join([paths["rust_bin"], paths["bin"], os.environ["PATH"]])
+        os.environ["CARGO_HOME"] = os.path.join(class_dir, "seed-cargo")
+        os.makedirs(os.environ["CARGO_HOME"], exist_ok=True)
+        with open(os.path.join(os.environ["CARGO_HOME"], "config.toml"), "w") as f:
+            f.write(class_users.cargo_config(class_dir))
+    extra = f"\nper-learner users: {per_learner}\n"
+    if per_learner:
+        with open(os.path.join(paths["dir"], class_users.STAMP)) as f:
+            extra += f.read()  # the vendored crates' paths are in evcxr's cache keys
+    stamp = seed_stamp(ROOT, versions() + extra)
     if up_to_date(seed, stamp_file, stamp):
         print(f"    evcxr's seed cache is up to date ({seed})")
         return 0
@@ -72,6 +86,7 @@ def main(class_dir):
         print(f"error: the seed run failed: {bad or 'evcxr wrote no cache in ' + seed}")
         return 1
     shutil.rmtree(work, ignore_errors=True)
+    os.chmod(cache_home, 0o755)
     with open(stamp_file, "w") as f:
         f.write(stamp)
     size = sum(os.path.getsize(os.path.join(d, n)) for d, _, names in os.walk(seed) for n in names)
