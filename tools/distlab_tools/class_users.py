@@ -217,10 +217,28 @@ def learner_env(class_dir):
     return {
         "PATH": os.pathsep.join([p["rust_bin"], p["bin"], os.path.join(p["venv"], "bin"),
                                  "/usr/local/bin", "/usr/bin", "/bin"]),
-        # The copied Python's own library (its RUNPATH names the original's folder).
-        "LD_LIBRARY_PATH": p["python_lib"],
+        # The copied Python's own library (its RUNPATH names the original's folder), and the
+        # Rust standard library every cell's code links to (-Cprefer-dynamic). Without the
+        # second, the kernel's first cell fails with "dlopen failed": rustc writes the RUNPATH
+        # of libcode_N.so relative to target/.../debug/deps, cargo then moves the file up to
+        # debug/, so $ORIGIN has one folder fewer than rustc counted. That is harmless only when
+        # the path climbs to / anyway (the toolchain and evcxr's /tmp share no first folder,
+        # as with ~/.rustup); a class folder under /tmp (a clone there) lands one level off.
+        "LD_LIBRARY_PATH": os.pathsep.join([p["python_lib"]] + rust_libs(p["dir"])),
         "VIRTUAL_ENV": p["venv"],
     }
+
+
+def rust_libs(toolchain):
+    """The shared toolchain's folders holding the standard library as a shared object
+    (lib/rustlib/TRIPLE/lib/libstd-*.so), sorted: one per target installed."""
+    top = os.path.join(toolchain, "rust", "lib", "rustlib")
+    found = []
+    for triple in sorted(os.listdir(top)) if os.path.isdir(top) else []:
+        lib = os.path.join(top, triple, "lib")
+        if os.path.isdir(lib) and any(n.startswith("libstd-") and n.endswith(".so") for n in os.listdir(lib)):
+            found.append(lib)
+    return found
 
 
 def cargo_config(class_dir):
