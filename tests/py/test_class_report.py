@@ -388,3 +388,29 @@ def test_the_command_line(klass, tmp_path, capsys):
     wrong = subprocess.run(["bash", os.path.join(ROOT, "lab"), "class", "report", "--nope"],
                            capture_output=True, text=True, timeout=60)
     assert wrong.returncode != 0 and "unknown option" in wrong.stderr
+
+
+def test_a_learners_symlinks_are_not_followed(tmp_path):
+    """Run as root, the report would read whatever a link points at as the learner's own:
+    another learner's notebook or folder, a system file. Links are reported, never followed."""
+    names = sorted(n for n in os.listdir(NOTEBOOKS) if n.endswith(".ipynb"))
+    d = notebooks_dir(tmp_path, "ana")
+    for name in names:
+        with open(os.path.join(d, name), "w", encoding="utf-8") as f:
+            json.dump(fill(lesson(name), name, "ana", 0), f, indent=1)
+    ivy = notebooks_dir(tmp_path, "ivy")
+    for name in names:
+        os.symlink(os.path.join(d, name), os.path.join(ivy, name))  # every notebook is ana's
+    os.makedirs(os.path.join(tmp_path, "home", "jon", "distlab"))
+    os.symlink(d, os.path.join(tmp_path, "home", "jon", "distlab", "notebooks"))
+    os.symlink(os.path.join(tmp_path, "home", "ana"), os.path.join(tmp_path, "home", "kim"))
+    with open(tmp_path / "users.txt", "w") as f:
+        f.write("ana\nivy\njon\nkim\n")
+    out, learners, summaries = class_report.build_report(str(tmp_path), generated=GENERATED)
+    ana_words = "and my words"  # in every answer of ana's
+    assert ana_words in read(out, "learner-ana.html")
+    for who in ("ivy", "jon", "kim"):
+        assert ana_words not in read(out, f"learner-{who}.html"), f"{who}'s link was followed"
+    assert f"a symlink (ivy/distlab/notebooks/{names[0]}): not followed" in read(out, "learner-ivy.html")
+    assert "not read: distlab/notebooks is a symlink (jon/distlab/notebooks): not followed" in read(out, "learner-jon.html")
+    assert "not read: their folder is a symlink (kim): not followed" in read(out, "learner-kim.html")

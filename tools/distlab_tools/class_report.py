@@ -21,7 +21,9 @@ What is gathered, per learner and lesson notebook (notebooks/*.ipynb of the proj
 
 Everything is read from the files as saved: nothing is executed, and nothing in a learner's
 folder is written (files are opened read-only; only regular files up to MAX_BYTES are read, so
-a symlink to a device or a huge file cannot stall the report). A notebook that is not JSON, or
+a device or a huge file cannot stall the report). No symlink is followed below CLASS_DIR/home:
+run as root, the report would otherwise read whatever a learner's link points at (another
+learner's notebook, a system file) as theirs. A notebook that is not JSON, or
 JSON without a list of cells, is reported with what is wrong and where; a learner on the list
 without a folder is "not started".
 
@@ -72,37 +74,64 @@ CLOSE_LINE = re.compile(r"^\s*close\?\s*(.*)$")
 
 # --- reading files, never writing them --------------------------------------------------------
 
-def read_bytes(path):
-    """(bytes, None) or (None, why): only a regular file, not followed through a symlink to
-    something else, at most MAX_BYTES, opened read-only."""
+NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+
+
+def open_beneath(base, parts):
+    """A read-only descriptor of base/parts[0]/.../parts[-1], opened one component at a time
+    without following a symlink anywhere below `base` (a link is refused: "a symlink"), or
+    (None, why). The last part is opened without blocking (a FIFO must not stall the report)."""
     try:
-        st = os.stat(path)
+        fd = os.open(base, os.O_RDONLY | os.O_DIRECTORY)
     except FileNotFoundError:
         return None, "missing"
     except OSError as e:
         return None, f"cannot be read: {e.strerror}"
-    if not stat.S_ISREG(st.st_mode):
-        return None, "not a regular file"
-    if st.st_size > MAX_BYTES:
-        return None, f"too large to read ({st.st_size} bytes, the report reads up to {MAX_BYTES})"
     try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOATIME", 0) | getattr(os, "O_NONBLOCK", 0))
-    except PermissionError:  # O_NOATIME is refused on files of another user
-        try:
-            fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-        except OSError as e:
-            return None, f"cannot be read: {e.strerror}"
-    except OSError as e:
-        return None, f"cannot be read: {e.strerror}"
+        for i, part in enumerate(parts):
+            last = i == len(parts) - 1
+            flags = os.O_RDONLY | NOFOLLOW | (getattr(os, "O_NONBLOCK", 0) if last else os.O_DIRECTORY)
+            try:
+                st = os.stat(part, dir_fd=fd, follow_symlinks=False)
+            except FileNotFoundError:
+                return None, "missing"
+            if stat.S_ISLNK(st.st_mode):
+                return None, f"a symlink ({'/'.join(parts[:i + 1])}): not followed"
+            try:
+                nxt = os.open(part, flags, dir_fd=fd)
+            except OSError as e:
+                return None, f"cannot be read: {e.strerror}"
+            os.close(fd)
+            fd = nxt
+        out, fd = fd, None
+        return out, None
+    finally:
+        if fd is not None:
+            os.close(fd)
+
+
+def read_bytes(path, base=None):
+    """(bytes, None) or (None, why): only a regular file of at most MAX_BYTES, opened
+    read-only; below `base` (default: the file's folder), no symlink is followed."""
+    base = base or os.path.dirname(path)
+    rel = os.path.relpath(path, base)
+    if rel.startswith(".."):
+        raise ValueError(f"{path} is not below {base}")
+    fd, why = open_beneath(base, rel.split(os.sep))
+    if fd is None:
+        return None, why
     with os.fdopen(fd, "rb") as f:
-        if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+        st = os.fstat(f.fileno())
+        if not stat.S_ISREG(st.st_mode):
             return None, "not a regular file"
+        if st.st_size > MAX_BYTES:
+            return None, f"too large to read ({st.st_size} bytes, the report reads up to {MAX_BYTES})"
         return f.read(MAX_BYTES + 1), None
 
 
-def load_notebook(path):
+def load_notebook(path, base=None):
     """(notebook dict, None) or (None, what is wrong, naming line and column for bad JSON)."""
-    data, why = read_bytes(path)
+    data, why = read_bytes(path, base)
     if data is None:
         return None, why
     try:
@@ -351,9 +380,9 @@ def match_cells(questions, cells):
     return matched, extra
 
 
-def read_learner_notebook(path, lesson):
+def read_learner_notebook(path, lesson, base=None):
     """What one learner's copy of a lesson notebook holds (see the module's docstring)."""
-    nb, why = load_notebook(path)
+    nb, why = load_notebook(path, base)
     if nb is None:
         return {"problem": why}
     cells = cells_of(nb)
@@ -427,21 +456,27 @@ def step_passed(check):
 
 def read_learner(class_dir, name, lesson):
     """One learner: status ("not started", "no notebooks folder", "ok") and their notebooks."""
-    home = os.path.join(class_dir, "home", name)
-    folder = os.path.join(home, "distlab", "notebooks")
+    homes = os.path.join(class_dir, "home")
+    folder = os.path.join(homes, name, "distlab", "notebooks")
     learner = {"name": name, "status": "ok", "notebooks": {}, "other": []}
-    if not os.path.isdir(home):
-        learner["status"] = "not started"
+    fd, why = open_beneath(homes, [name])
+    if fd is None:
+        learner["status"] = "not started" if why == "missing" else f"not read: their folder is {why}"
         return learner
-    if not os.path.isdir(folder):
-        learner["status"] = "not started (no distlab/notebooks folder yet)"
+    os.close(fd)
+    fd, why = open_beneath(homes, [name, "distlab", "notebooks"])
+    if fd is None:
+        learner["status"] = ("not started (no distlab/notebooks folder yet)" if why == "missing"
+                             else f"not read: distlab/notebooks is {why}")
         return learner
-    for nb_name in lesson:
-        learner["notebooks"][nb_name] = read_learner_notebook(os.path.join(folder, nb_name), lesson[nb_name])
     try:
-        learner["other"] = sorted(n for n in os.listdir(folder) if n.endswith(".ipynb") and n not in lesson)
+        learner["other"] = sorted(n for n in os.listdir(fd) if n.endswith(".ipynb") and n not in lesson)
     except OSError:
         pass
+    finally:
+        os.close(fd)
+    for nb_name in lesson:
+        learner["notebooks"][nb_name] = read_learner_notebook(os.path.join(folder, nb_name), lesson[nb_name], homes)
     return learner
 
 
