@@ -158,6 +158,36 @@ def test_each_learner_sees_only_their_answer(learners, figures):
     figures(f"answers: each of {len(learners)} learners sees their own, none can open another's server")
 
 
+def test_the_teacher_reads_the_class_report_on_the_hub(class_hub, learners, figures):
+    """/services/class-report/: the teacher (admin) sees every learner's answer as saved; a
+    learner is refused, someone logged out is sent to the login page; no script may run."""
+    url = f"{class_hub.url}/services/class-report/"
+    teacher = class_hub.session("teacher", f"pw-teacher-{os.getpid()}")  # ./lab class's default --teacher
+    assert teacher is not None, "the teacher's first login was refused"
+    started = time.monotonic()
+    index = teacher.get(url, timeout=120)
+    seconds = time.monotonic() - started
+    assert index.status_code == 200, f"the teacher got {index.status_code} at {url}: {index.text[:300]}"
+    assert "default-src 'none'" in index.headers.get("Content-Security-Policy", ""), index.headers
+    for learner in learners:
+        assert f"learner-{learner.name}.html" in index.text, f"{learner.name} is not in the report"
+        page = teacher.get(url + f"learner-{learner.name}.html", timeout=60)
+        assert page.status_code == 200 and f"answer written by {learner.name}" in page.text, \
+            f"{learner.name}'s answer is not on their page of the report"
+    csv_text = teacher.get(url + "grades.csv", timeout=60)
+    assert csv_text.status_code == 200 and csv_text.headers["Content-Type"].startswith("text/csv")
+    for bad in ("../jupyterhub.sqlite", "..%2Fadmin-token", "report", "x.txt"):
+        assert teacher.get(url + bad, timeout=60).status_code == 404, f"{bad} was served"
+    learner = learners[0]
+    own = class_hub.session(learner.name, learner.password)
+    r = own.get(url, timeout=60)
+    assert r.status_code == 403 and "answer written by" not in r.text, f"learner {learner.name} opened the class report: {r.status_code}"
+    anonymous = requests.get(url, timeout=60)
+    assert "/hub/login" in anonymous.url and "answer written by" not in anonymous.text, anonymous.url
+    figures(f"class report on the hub: the teacher's page built in {seconds:.1f} s with {len(learners)} learners' answers; "
+            "a learner gets 403, a logged-out visitor the login page")
+
+
 def process_uid(pid):
     with open(f"/proc/{pid}/status") as f:
         return next(int(line.split()[1]) for line in f if line.startswith("Uid:"))

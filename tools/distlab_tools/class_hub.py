@@ -31,14 +31,14 @@ os.environ["DISTLAB_CLASS_USER_PREFIX"] = USER_PREFIX
 
 
 def free_port():
-    """A port p with p+1 and p+2 free too (the proxy's API and the hub)."""
+    """A port p with p+1 to p+3 free too (the proxy's API, the hub, the report's service)."""
     for _ in range(50):
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             port = s.getsockname()[1]
-        if port < 65000 and all(_free(port + i) for i in range(3)):
+        if port < 65000 and all(_free(port + i) for i in range(4)):
             return port
-    raise RuntimeError("no three free ports in a row")
+    raise RuntimeError("no four free ports in a row")
 
 
 def _free(port):
@@ -63,11 +63,15 @@ class Hub:
 
     def login(self, name, password):
         """The login form, as a browser posts it: True when the hub lets the learner in."""
+        return self.session(name, password) is not None
+
+    def session(self, name, password):
+        """A browser's session logged in through the form (its cookies), or None if refused."""
         s = requests.Session()
         s.get(f"{self.url}/hub/login", timeout=60)
         r = s.post(f"{self.url}/hub/login", timeout=60, allow_redirects=False,
                    data={"username": name, "password": password, "_xsrf": s.cookies.get("_xsrf", "")})
-        return r.status_code == 302 and "/hub/login" not in r.headers.get("Location", "")
+        return s if r.status_code == 302 and "/hub/login" not in r.headers.get("Location", "") else None
 
     def start(self, name):
         started = time.monotonic()

@@ -743,14 +743,16 @@ def write_file(path, text):
         f.write(text)
 
 
-def build_report(class_dir, out=None, users=None, lesson_dir=NOTEBOOKS, generated=None):
-    """Reads the class and writes the report; returns (out, learners, summaries)."""
+def build_report(class_dir, out=None, users=None, lesson_dir=NOTEBOOKS, generated=None, also=()):
+    """Reads the class and writes the report; returns (out, learners, summaries). The learners
+    are those of the `users` file (default CLASS_DIR/users.txt) and the names in `also` (the
+    hub's users, for the hub's page: the teacher may add learners on the admin page)."""
     class_dir = os.path.abspath(class_dir)
     out = os.path.abspath(out or os.path.join(class_dir, "report"))
     homes = os.path.join(class_dir, "home")
     if os.path.realpath(out).startswith(os.path.realpath(homes) + os.sep):
         raise ClassError(f"--out {out} is inside the learners' folders ({homes}): the report never writes there")
-    names = sorted(read_users(users or os.path.join(class_dir, "users.txt")))
+    names = sorted(set(read_users(users or os.path.join(class_dir, "users.txt"))) | set(also))
     lesson = lesson_questions(lesson_dir)
     learners = [read_learner(class_dir, name, lesson) for name in names]
     summaries = {learner["name"]: summary(learner, lesson) for learner in learners}

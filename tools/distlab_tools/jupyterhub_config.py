@@ -161,6 +161,17 @@ c.JupyterHub.services = [
 c.JupyterHub.load_roles = [
     {"name": "idle-culler", "services": ["idle-culler"], "scopes": ["list:users", "read:users:activity", "read:servers", "delete:servers"]},
 ]
+# The teacher's view of the class (./lab class report) as a page of the hub, in its Services
+# menu: only roles holding access:services!service=class-report may open it, and only the admin
+# role (the teacher) does (distlab_tools.class_report_service).
+c.JupyterHub.services.append({
+    "name": "class-report", "display": True, "oauth_no_confirm": True,
+    "url": f"http://127.0.0.1:{PORT + 3}",
+    "command": [sys.executable, "-m", "distlab_tools.class_report_service"],
+    "environment": {"PYTHONPATH": os.path.join(ROOT, "tools"), "DISTLAB_CLASS_DIR": CLASS,
+                    "DISTLAB_CLASS_USERS": users_file, "DISTLAB_CLASS_TEACHER": TEACHER},
+})
+c.JupyterHub.load_roles.append({"name": "class-report", "services": ["class-report"], "scopes": ["list:users", "read:users:name"]})
 token_file = os.path.join(CLASS, "admin-token")
 if os.path.exists(token_file):
     with open(token_file) as f:
