@@ -90,6 +90,52 @@ def pytest_terminal_summary(terminalreporter):
 
 # --- the kernel ---------------------------------------------------------------------------------
 
+# Notebook 07's skeletons of steps 1-3 done as a learner would, as edits of their cells (stage 7
+# runs them; stage 10 grades a learner who did step 1).
+SOLVED_07 = {
+    "struct Step1;": [
+        ("        out.finish(); // TODO: not yet\n", ""),
+        ("Msg::Value(v) => state.push(v), // TODO: and send it back",
+         "Msg::Value(v) => { state.push(v); out.reply(Msg::Ack(v)); }"),
+        ("Msg::Ack(_) => {}               // TODO: answer the call with it", "Msg::Ack(v) => out.respond(Some(v)),"),
+    ],
+    "struct Step2;": [
+        ("state.push(v); // TODO: a copy that arrives again", "if !state.contains(&v) { state.push(v); }"),
+    ],
+    "struct Step3;": [
+        ("_: &Context, _state: &mut Waiting, req: &ClientOp", "_: &Context, state: &mut Waiting, req: &ClientOp"),
+        ("out.send(to, Msg::Value(value)); // TODO: remember it, set a timer",
+         "state.waiting.insert(value, to); out.send(to, Msg::Value(value)); out.set_timer(120.0, value);"),
+        ("Msg::Ack(v) => out.respond(Some(v)), // TODO: stop waiting for it",
+         "Msg::Ack(v) => { if state.waiting.remove(&v).is_some() { out.respond(Some(v)); } }"),
+        ("_: &Context, _state: &mut Waiting, _value: u64, _out: &mut Out<Msg>) {\n"
+         "        // TODO: still waiting? send again, and set the timer again\n",
+         "_: &Context, state: &mut Waiting, value: u64, out: &mut Out<Msg>) {\n"
+         "        if let Some(&to) = state.waiting.get(&value) { out.send(to, Msg::Value(value)); out.set_timer(120.0, value); }\n"),
+    ],
+}
+
+
+@pytest.fixture(scope="session")
+def solve_07():
+    """solve(nb, steps): notebook 07's cells of those steps (1-3) edited as done (SOLVED_07),
+    in place; returns the code cells that check them (`exercises::...(StepN).check()`)."""
+    def solve(nb, steps):
+        checks = []
+        for marker, edits in SOLVED_07.items():
+            step = marker.split()[1].rstrip(";")
+            if int(step[4:]) not in steps:
+                continue
+            cells = [c for c in nb.cells if c.cell_type == "code" and marker in c.source]
+            assert len(cells) == 1, f"expected one cell with `{marker}`, found {len(cells)}"
+            for old, new in edits:
+                assert old in cells[0].source, f"the skeleton of `{marker}` changed: update SOLVED_07 ({old!r})"
+                cells[0].source = cells[0].source.replace(old, new)
+            checks += [c for c in nb.cells if c.cell_type == "code" and f"({step}).check()" in c.source]
+        return checks
+    return solve
+
+
 @pytest.fixture(scope="session")
 def kernel(worker_id):
     """The evcxr kernel `rust` as ./lab setup registered it. Every kernel this worker starts

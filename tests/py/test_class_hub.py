@@ -305,6 +305,48 @@ def test_learners_are_apart(class_hub, learners, figures):
             f"{b.name}'s home, kernel, the toolchain, sources, vendored crates, seed cache and hub's secrets denied")
 
 
+@pytest.mark.skipif(os.geteuid() != 0, reason="grading runs a learner's code as their own system user: root only")
+def test_grading_07_runs_as_the_learner_within_limits(class_hub, learners, figures, solve_07):
+    """./lab class grade runs learner A's saved notebook 07 (step 1 done, in their own cell) as
+    A's user, in a control group with their server's limits; their file is not changed, the
+    verdicts reach the teacher's report, and a learner's hostile output cannot forge them."""
+    a = learners[0]
+    rel = "distlab/notebooks/07-your-own-node.ipynb"
+    model = a.contents(rel=rel, params={"content": "1"}).json()
+    nb = nbformat.from_dict(model["content"])
+    assert len(solve_07(nb, (1,))) == 1
+    r = a.contents(method="PUT", rel=rel, json={"type": "notebook", "format": "json", "content": nb})
+    assert r.status_code == 200, f"{a.name} could not save 07: {r.status_code} {r.text[:200]}"
+    home = pwd.getpwnam(class_users.account(a.name)).pw_dir
+    path = os.path.join(home, rel)
+    before = (open(path, "rb").read(), os.stat(path).st_mtime_ns)
+    started = time.monotonic()
+    run = subprocess.run([os.path.join(ROOT, "lab"), "class", "grade", "--dir", CLASS, "--learner", a.name,
+                          "--mem", "2G", "--cpus", "1"], capture_output=True, text=True, timeout=1200)
+    seconds = time.monotonic() - started
+    assert run.returncode == 0, f"./lab class grade failed: {run.stdout[-1000:]}{run.stderr[-2000:]}"
+    with open(os.path.join(CLASS, "grades", f"{a.name}.json")) as f:
+        grade = json.load(f)
+    assert grade["user"] == class_users.account(a.name), f"graded as {grade['user']}, not as the learner"
+    if class_hub_limits(learners):
+        assert f"/{classroom.GROUP}/{a.name}.grade" in grade["cgroup"], f"not in its control group: {grade['cgroup']}"
+    assert grade["checks"]["1"]["seeds"] == [200, 200], f"step 1 (done) did not pass: {grade['checks']}"
+    assert all(c["seeds"] and c["seeds"][0] < c["seeds"][1] for k, c in grade["checks"].items() if k in ("2", "3")), grade
+    assert (open(path, "rb").read(), os.stat(path).st_mtime_ns) == before, "grading changed the learner's notebook"
+    assert stat.S_IMODE(os.stat(os.path.join(CLASS, "grades")).st_mode) == 0o700
+    teacher = class_hub.session("teacher", f"pw-teacher-{os.getpid()}")
+    page = teacher.get(f"{class_hub.url}/services/class-report/", timeout=120)
+    assert "1 of 5 (" in page.text, "the report does not show the grade"
+    figures(f"grading 07 as the learner: {a.name}'s notebook (step 1 done) ran as {grade['user']} in "
+            f"{seconds:.0f} s ({grade['limits']}): step 1 passed 200 of 200, steps 2-3 did not; their file unchanged")
+
+
+def class_hub_limits(learners):
+    """Whether this machine put the learners' servers in control groups (check_limits)."""
+    return os.path.exists(os.path.join(classroom.CGROUP, classroom.GROUP, learners[0].name)) or \
+        os.path.exists(os.path.join(classroom.CGROUP, "memory", classroom.GROUP, learners[0].name))
+
+
 def test_not_root_says_what_it_cannot_do(class_hub, figures):
     """Not root, ./lab class cannot make a user per learner and says so (class_users.check),
     here run as `nobody` with the learners' shared Python, which `nobody` can run."""

@@ -112,9 +112,10 @@ class Learner:
         self.result = {"learner": name}
         self.error = None
 
-    def contents(self, owner=None, method="GET", **kw):
-        """The Contents API of `owner`'s server (default: their own) with this learner's token."""
-        url = f"{self.hub.url}/user/{owner or self.name}/api/contents/{REL}"
+    def contents(self, owner=None, method="GET", rel=REL, **kw):
+        """The Contents API of `owner`'s server (default: their own) with this learner's token,
+        for the file `rel` of their folder (default: notebook 03)."""
+        url = f"{self.hub.url}/user/{owner or self.name}/api/contents/{rel}"
         return requests.request(method, url, headers={"Authorization": f"token {self.token}"}, timeout=120, **kw)
 
     def run_notebook(self, cells):

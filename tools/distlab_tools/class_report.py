@@ -430,20 +430,33 @@ def read_learner_notebook(path, lesson, base=None):
         m = SELF_CHECK.search(text)
         if m:
             result["scores"]["definitions"] = tuple(int(g) for g in m.groups())
-        source = text_of(cell.get("source"))
-        check = CHECK_CELL.search(source)
-        if check:
-            step = int(check.group(1))
-            entry = result["checks"].setdefault(step, {"title": None, "seeds": None, "search": None})
-            for s in SEEDS.finditer(text):
-                if int(s.group(2)) == step:
-                    entry["title"] = s.group(1)
-                    entry["seeds"] = (int(s.group(3)), int(s.group(4)))
-            for s in SEARCH.finditer(text):
-                if int(s.group(2)) == step:
-                    entry["title"] = entry["title"] or s.group(1)
-                    entry["search"] = (s.group(3), (s.group(4) or "").strip())
+    result["checks"] = checks_of(code)
     return result
+
+
+def checks_of(code):
+    """Notebook 07's verdicts, {step: {title, seeds: (passed, of), search: (verdict, why)}},
+    from the outputs of the run check cells among the code cells `code` (as saved, or as
+    just run by ./lab class grade)."""
+    checks = {}
+    for cell in code:
+        if not was_run(cell):
+            continue
+        check = CHECK_CELL.search(text_of(cell.get("source")))
+        if not check:
+            continue
+        text = output_text(cell)
+        step = int(check.group(1))
+        entry = checks.setdefault(step, {"title": None, "seeds": None, "search": None})
+        for s in SEEDS.finditer(text):
+            if int(s.group(2)) == step:
+                entry["title"] = s.group(1)
+                entry["seeds"] = (int(s.group(3)), int(s.group(4)))
+        for s in SEARCH.finditer(text):
+            if int(s.group(2)) == step:
+                entry["title"] = entry["title"] or s.group(1)
+                entry["search"] = (s.group(3), (s.group(4) or "").strip())
+    return checks
 
 
 def step_passed(check):
@@ -458,7 +471,7 @@ def read_learner(class_dir, name, lesson):
     """One learner: status ("not started", "no notebooks folder", "ok") and their notebooks."""
     homes = os.path.join(class_dir, "home")
     folder = os.path.join(homes, name, "distlab", "notebooks")
-    learner = {"name": name, "status": "ok", "notebooks": {}, "other": []}
+    learner = {"name": name, "status": "ok", "notebooks": {}, "other": [], "run_grade": read_grade(class_dir, name)}
     fd, why = open_beneath(homes, [name])
     if fd is None:
         learner["status"] = "not started" if why == "missing" else f"not read: their folder is {why}"
@@ -478,6 +491,36 @@ def read_learner(class_dir, name, lesson):
     for nb_name in lesson:
         learner["notebooks"][nb_name] = read_learner_notebook(os.path.join(folder, nb_name), lesson[nb_name], homes)
     return learner
+
+
+def read_grade(class_dir, name):
+    """CLASS_DIR/grades/NAME.json, written by ./lab class grade (07 run as the learner), or None."""
+    data, _ = read_bytes(os.path.join(class_dir, "grades", f"{name}.json"), class_dir)
+    try:
+        grade = json.loads(data) if data else None
+    except (ValueError, RecursionError):
+        return None
+    return grade if isinstance(grade, dict) and isinstance(grade.get("checks"), dict) else None
+
+
+def grade_checks(grade):
+    """A run grade's checks in the shape checks_of gives: {step: {title, seeds, search}}."""
+    out = {}
+    for step, c in grade["checks"].items():
+        if str(step).isdigit() and isinstance(c, dict):
+            out[int(step)] = {"title": c.get("title"), "seeds": tuple(c["seeds"]) if c.get("seeds") else None,
+                              "search": tuple(c["search"]) if c.get("search") else None}
+    return out
+
+
+def run_grade_text(grade):
+    """One line: what running the learner's 07 as them gave."""
+    if grade is None:
+        return "not graded"
+    if grade.get("problem"):
+        return f"not graded: {grade['problem']}"
+    passed = sum(1 for c in grade_checks(grade).values() if step_passed(c))
+    return f"{passed} of 5 ({grade.get('graded', '?')})"
 
 
 def summary(learner, lesson):
@@ -590,7 +633,7 @@ def index_html(learners, lesson, summaries, generated, extra_folders):
         s = summaries[learner["name"]]
         name_cell = link(learner_page_name(learner["name"]), learner["name"])
         if learner["status"] != "ok":
-            rows.append(f"<tr><td>{name_cell}</td><td colspan=\"{len(nb_names) + 6}\">{none(learner['status'])}</td></tr>")
+            rows.append(f"<tr><td>{name_cell}</td><td colspan=\"{len(nb_names) + 7}\">{none(learner['status'])}</td></tr>")
             continue
         cells = "".join(f"<td>{progress_cell(learner, s, n)}</td>" for n in nb_names)
         defs = s["definitions"]
@@ -600,16 +643,19 @@ def index_html(learners, lesson, summaries, generated, extra_folders):
             f"<td>{esc(s['close'])} close of {esc(s['graded'])} graded ({esc(s['guesses'])} guesses)</td>"
             f"<td>{esc(fraction(s['clocks']))}</td><td>{esc(fraction(s['scenario']))}</td>"
             f"<td>{esc(f'{defs[0]} flagged, {defs[1]} to compare, {defs[2]} not written' if defs else 'not run')}</td>"
-            f"<td>{esc(s['steps'])} of 5</td></tr>")
+            f"<td>{esc(s['steps'])} of 5</td><td>{esc(run_grade_text(learner['run_grade']))}</td></tr>")
         if s["problems"]:
-            rows.append(f"<tr><td></td><td colspan=\"{len(nb_names) + 6}\" class=\"problem\">"
+            rows.append(f"<tr><td></td><td colspan=\"{len(nb_names) + 7}\" class=\"problem\">"
                         + "<br>".join(esc(p) for p in s["problems"]) + "</td></tr>")
     table = (f"<table><tr><th>learner</th>{head}<th>answers written</th><th>predictions</th>"
-             "<th>03 clocks quiz</th><th>05 scenario quiz</th><th>05 definitions</th><th>07 steps passed</th></tr>"
+             "<th>03 clocks quiz</th><th>05 scenario quiz</th><th>05 definitions</th><th>07 steps passed</th>"
+             "<th>07 run as them</th></tr>"
              + "\n".join(rows) + "</table>")
     explain = ('<p class="muted">Columns 00 to 07: code cells run, of the notebook\'s code cells, as saved. '
                "A prediction is graded once its grading cell ran after a guess was written; a 07 step is passed "
                "when the learner's saved check passed every seed and their search, if saved, did not fail. "
+               "\"07 run as them\": the steps passed when ./lab class grade last ran their saved notebook 07, "
+               "as their own user, within their server's limits. "
                f'{link("grades.csv", "grades.csv")} holds the same for a gradebook.</p>')
     questions = []
     for nb_name, info in lesson.items():
@@ -645,6 +691,17 @@ def question_html(q, learners):
     return page(f"{q['notebook'][:2]}: {question_label(q)}", body)
 
 
+def checks_table(checks):
+    rows = []
+    for step, c in sorted(checks.items()):
+        seeds = f"passed {c['seeds'][0]} of {c['seeds'][1]} seeds" if c["seeds"] else "not run"
+        search = "" if not c["search"] else f"{c['search'][0]}" + (f": {c['search'][1]}" if c["search"][1] else "")
+        rows.append(f"<tr><td>{esc(c['title'] or f'step {step}')}</td><td>{esc(seeds)}</td>"
+                    f"<td>{esc(search or '-')}</td><td>{close_html('yes' if step_passed(c) else 'no')}</td></tr>")
+    return ("<table><tr><th>step</th><th>200 seeds</th><th>exhaustive search</th><th>passed?</th></tr>"
+            f"{''.join(rows)}</table>")
+
+
 def learner_html(learner, lesson, s):
     parts = [f'<nav>{link("index.html", "the class")}</nav>']
     if learner["status"] != "ok":
@@ -653,6 +710,11 @@ def learner_html(learner, lesson, s):
     for nb_name, info in lesson.items():
         nb = learner["notebooks"][nb_name]
         parts.append(f"<h2>{esc(nb_name)}</h2>")
+        grade = learner["run_grade"]
+        if nb_name.startswith("07") and grade is not None:
+            ran = (f"Run as {grade.get('user')} by ./lab class grade ({grade.get('graded')}, {grade.get('limits')}, "
+                   f"{grade.get('wall_seconds')} s): {run_grade_text(grade)}, {grade.get('errors')} cells with errors")
+            parts.append(f"<p>{esc(ran)}</p>" + ("" if grade.get("problem") else checks_table(grade_checks(grade))))
         if nb["problem"]:
             parts.append(f'<p class="problem">{esc(nb_name)}: {esc(nb["problem"])}</p>')
             continue
@@ -682,14 +744,7 @@ def learner_html(learner, lesson, s):
                 shown = f"{value[0]} of {value[1]} right"
             parts.append(f"<p>{esc(key)}: {esc(shown)}</p>")
         if nb["checks"]:
-            rows = []
-            for step, c in sorted(nb["checks"].items()):
-                seeds = f"passed {c['seeds'][0]} of {c['seeds'][1]} seeds" if c["seeds"] else "not run"
-                search = "" if not c["search"] else f"{c['search'][0]}" + (f": {c['search'][1]}" if c["search"][1] else "")
-                rows.append(f"<tr><td>{esc(c['title'] or f'step {step}')}</td><td>{esc(seeds)}</td>"
-                            f"<td>{esc(search or '-')}</td><td>{close_html('yes' if step_passed(c) else 'no')}</td></tr>")
-            parts.append("<table><tr><th>step</th><th>200 seeds</th><th>exhaustive search</th><th>passed?</th></tr>"
-                         f"{''.join(rows)}</table>")
+            parts.append("<p>Checks as saved by the learner:</p>" + checks_table(nb["checks"]))
         if nb["extra"]:
             parts.append("<p>Answer cells the learner added:</p>" + "".join(pre(t) for t in nb["extra"]))
     if learner["other"]:
@@ -711,7 +766,7 @@ def grades_csv(learners, lesson, summaries):
     header = ["learner", "status"]
     header += [f"{n[:2]} cells run (of {lesson[n]['code_cells']})" for n in nb_names]
     header += ["answers written", "predictions close", "predictions graded", "03 clocks quiz (of 4)",
-               "05 scenario quiz (of 10)", "05 definitions flagged", "07 steps passed (of 5)", "problems"]
+               "05 scenario quiz (of 10)", "05 definitions flagged", "07 steps passed (of 5)", "07 run as them", "problems"]
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(header)
@@ -723,9 +778,10 @@ def grades_csv(learners, lesson, summaries):
         if ok:
             row += [s["answers"], s["close"], s["graded"],
                     s["clocks"][0] if s["clocks"] else "not run", s["scenario"][0] if s["scenario"] else "not run",
-                    s["definitions"][0] if s["definitions"] else "not run", s["steps"], "; ".join(s["problems"])]
+                    s["definitions"][0] if s["definitions"] else "not run", s["steps"],
+                    run_grade_text(learner["run_grade"]), "; ".join(s["problems"])]
         else:
-            row += [""] * 8
+            row += [""] * 9
         writer.writerow([csv_cell(v) for v in row])
     return out.getvalue()
 

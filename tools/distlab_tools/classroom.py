@@ -177,6 +177,21 @@ def limit(pid, user, mem_bytes, cpus):
     """Puts process `pid` (and everything it starts later) under a memory and CPU limit.
     Returns what was applied, as text for the hub's log; raises OSError when this machine
     does not let us (no cgroups, not root, a read-only /sys/fs/cgroup)."""
+    dirs, done = _make_group(user, mem_bytes, cpus)
+    for d in dirs:
+        _write(os.path.join(d, "cgroup.procs"), str(pid))
+    return ", ".join(done) + f" ({'cgroup v2' if len(dirs) == 1 else 'cgroup v1'} {dirs[0]})"
+
+
+def make_group(user, mem_bytes, cpus):
+    """The control group(s) of `user` with these limits, made and set, nobody in them yet:
+    their directories, sorted. A process joins by writing "0" to each one's cgroup.procs
+    (./lab class grade does so in the child, before it drops to the learner). Raises OSError
+    as `limit` does."""
+    return _make_group(user, mem_bytes, cpus)[0]
+
+
+def _make_group(user, mem_bytes, cpus):
     dirs = cgroup_dirs(user)
     v2 = dirs["memory"] == dirs["cpu"]
     if v2:
@@ -199,9 +214,7 @@ def limit(pid, user, mem_bytes, cpus):
             _write(os.path.join(dirs["cpu"], "cpu.cfs_period_us"), str(PERIOD_US))
             _write(os.path.join(dirs["cpu"], "cpu.cfs_quota_us"), str(quota))
         done.append(f"{cpus:g} CPU")
-    for d in set(dirs.values()):
-        _write(os.path.join(d, "cgroup.procs"), str(pid))
-    return ", ".join(done) + f" ({'cgroup v2' if v2 else 'cgroup v1'} {dirs['memory']})"
+    return sorted(set(dirs.values()), key=lambda d: d != dirs["memory"]), done
 
 
 def peak_memory(user):
