@@ -282,7 +282,7 @@ def test_learners_are_apart(class_hub, learners, figures):
         values = {"OTHER_HOME": b_home, "NB": REL, "OTHER_PID": b_pids[0], "RUSTC": os.path.join(tools["rust_bin"], "rustc"),
                   "TOOLBIN": tools["rust_bin"], "EVCXR": os.path.join(tools["bin"], "evcxr_jupyter"),
                   "SRC": os.path.join(ROOT, "src", "lib.rs"), "VENDORED": vendored, "SEED": some, "MY_LINK": mine,
-                  "HUB_DB": os.path.join(CLASS, "jupyterhub.sqlite"), "TOKEN": os.path.join(CLASS, "admin-token")}
+                  "HUB_DB": os.path.join(CLASS, "hub", "jupyterhub.sqlite"), "TOKEN": os.path.join(CLASS, "admin-token")}
         code = APART
         for key, value in values.items():
             code = code.replace(key, json.dumps(value) if isinstance(value, str) else str(value))
@@ -303,6 +303,40 @@ def test_learners_are_apart(class_hub, learners, figures):
     assert not class_users.check_shared_readonly(CLASS, ROOT), "a shared file is writable by learners"
     figures(f"apart: {a.name}'s kernel runs as {class_users.account(a.name)}; all {len(lines)} attempts on "
             f"{b.name}'s home, kernel, the toolchain, sources, vendored crates, seed cache and hub's secrets denied")
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the hub drops root only when ./lab class starts as root")
+def test_the_hub_is_not_root_and_sudo_lets_it_do_only_its_part(class_hub, learners, figures):
+    """Started as root, the hub, its proxy and services run as the hub's own user; sudo lets
+    that user start the mediator as a learner and run the class's root helper, nothing else."""
+    hub = pwd.getpwnam(class_users.hub_user())
+    with open(os.path.join(CLASS, "hub", "jupyterhub.pid")) as f:
+        hub_pid = int(f.read())
+    assert process_uid(hub_pid) == hub.pw_uid, "the hub does not run as its own user"
+    children = subprocess.run(["pgrep", "-P", str(hub_pid)], capture_output=True, text=True).stdout.split()
+    assert children and all(process_uid(int(p)) == hub.pw_uid for p in children), "a proxy or service runs as another user"
+    assert stat.S_IMODE(os.stat(os.path.join(CLASS, "hub")).st_mode) == 0o700
+    paths = class_users.hub_paths(CLASS)
+
+    def as_hub(*cmd):
+        return subprocess.run(["setpriv", f"--reuid={hub.pw_uid}", f"--regid={hub.pw_gid}", "--init-groups", "--",
+                               "sudo", "-n", *cmd], capture_output=True, text=True, timeout=60, env={"PATH": "/usr/bin:/bin"})
+    refused = {
+        "a shell as root": as_hub("/bin/sh", "-c", "id"),
+        "the mediator as root": as_hub(paths["mediator"]),
+        "the mediator as nobody": as_hub("-u", "nobody", paths["mediator"]),
+        "the helper as a learner": as_hub("-u", class_users.account(learners[0].name), paths["helper"], "release", learners[0].name),
+    }
+    allowed = [what for what, r in refused.items() if r.returncode == 0]
+    assert not allowed, f"sudo let the hub's user run: {allowed}"
+    bad_name = as_hub(paths["helper"], "release", "../../etc")
+    assert bad_name.returncode != 0 and "is not a user name" in bad_name.stderr, bad_name.stderr
+    stranger = as_hub(paths["helper"], "limit", learners[0].name, str(hub_pid), str(2**30), "1")  # the hub's own
+    assert stranger.returncode != 0 and "not dltest-" in stranger.stderr, stranger.stderr
+    assert not class_users.root_only([paths["mediator"], paths["helper"], paths["singleuser"]]), "sudo's scripts are not root's"
+    figures(f"the hub runs as {hub.pw_name} (uid {hub.pw_uid}) with its {len(children)} child processes; sudo refused it "
+            f"{len(refused)} commands (a root shell, the mediator as root or nobody, the helper as a learner); "
+            "the helper refused a bad name and another user's process")
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="grading runs a learner's code as their own system user: root only")

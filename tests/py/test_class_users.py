@@ -3,6 +3,7 @@
 and the check that the project is reachable. Stage 10 runs the whole thing as root."""
 import os
 import shutil
+import stat
 import tempfile
 
 import pytest
@@ -62,3 +63,34 @@ def test_a_closed_folder_on_the_way_is_named():
         assert class_users.unreachable(inner) is None
     finally:
         shutil.rmtree(top)
+
+
+def test_the_root_helper_refuses_what_is_not_its_job(tmp_path):
+    """class_root takes four actions with checked arguments; the hub's user cannot widen them."""
+    from distlab_tools import class_root
+    for args in ([], ["shell"], ["prepare"], ["prepare", "../etc"], ["prepare", "a", "b"], ["release", "Root!"],
+                 ["limit", "ana", "x", "1", "1"], ["limit", "ana", "1", "1", "1"], ["limit", "ana", "2", "1", "1"],
+                 ["limit", "ana", "100", str(2**30), "1000"], ["report", "a b"]):
+        with pytest.raises(class_root.Refused):
+            class_root.run(str(tmp_path), args)
+    assert class_root.main(["relative/class", "release", "ana"]) == 2
+
+
+def test_sudo_gets_a_rule_per_script_and_scripts_name_everything_absolutely(tmp_path, monkeypatch):
+    monkeypatch.setenv("DISTLAB_CLASS_HUB_USER", "dltest-hub")
+    monkeypatch.setenv("DISTLAB_CLASS_LEARNERS_GROUP", "dltest-learners")
+    class_dir = str(tmp_path / "class")
+    os.makedirs(os.path.join(class_dir, "toolchain", "bin"))
+    p = class_users.hub_paths(class_dir)
+    rules = [line for line in class_users.sudoers_text(class_dir, "dltest-hub").splitlines() if not line.startswith("#")]
+    assert rules == [f"dltest-hub ALL=(%dltest-learners) NOPASSWD: {p['mediator']}",
+                     f"dltest-hub ALL=(root) NOPASSWD: {p['helper']}"]
+    class_users.write_hub_scripts("/srv/distlab", class_dir)
+    helper = open(p["helper"]).read()
+    assert "DISTLAB_CLASS_HUB_USER=dltest-hub" in helper and "/srv/distlab/.venv/bin/python -I -c" in helper
+    assert helper.rstrip().endswith(f'/srv/distlab/tools {class_dir} "$@"')
+    assert f"-I {p['mediator_py']}" in open(p["mediator"]).read()
+    assert "-m jupyterhub.singleuser" in open(p["singleuser"]).read()
+    assert all(stat.S_IMODE(os.stat(p[k]).st_mode) == 0o755 for k in ("mediator", "singleuser", "helper"))
+    os.chmod(os.path.join(class_dir, "toolchain"), 0o775)  # a group could swap the scripts: named
+    assert os.path.join(class_dir, "toolchain") in class_users.root_only([p["helper"]])

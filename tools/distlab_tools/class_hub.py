@@ -28,6 +28,9 @@ KEEP = {"proxy", "cache", "toolchain", "vendor"}  # slow to make, and not state:
 # never a real class's), created by the hub and removed by the test (remove_users).
 USER_PREFIX = "dltest-"
 os.environ["DISTLAB_CLASS_USER_PREFIX"] = USER_PREFIX
+# ... and the hub's own user and the learners' group are the test's too.
+os.environ["DISTLAB_CLASS_HUB_USER"] = "dltest-hub"
+os.environ["DISTLAB_CLASS_LEARNERS_GROUP"] = "dltest-learners"
 
 
 def free_port():

@@ -788,18 +788,25 @@ def grades_csv(learners, lesson, summaries):
 
 # --- the report -------------------------------------------------------------------------------
 
-def make_out_dir(out):
+def make_out_dir(out, group=None):
+    """The report's folder: the maker's alone (0700), or also readable by `group` (0750: the
+    hub's group, whose web page serves it when root builds it, class_root)."""
     os.makedirs(out, mode=0o700, exist_ok=True)
-    os.chmod(out, 0o700)
+    if group is not None:
+        os.chown(out, -1, group, follow_symlinks=False)
+    os.chmod(out, 0o700 if group is None else 0o750)
 
 
-def write_file(path, text):
+def write_file(path, text, group=None):
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0), 0o600)
     with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
+        if group is not None:
+            os.fchown(f.fileno(), -1, group)
+            os.fchmod(f.fileno(), 0o640)
         f.write(text)
 
 
-def build_report(class_dir, out=None, users=None, lesson_dir=NOTEBOOKS, generated=None, also=()):
+def build_report(class_dir, out=None, users=None, lesson_dir=NOTEBOOKS, generated=None, also=(), group=None):
     """Reads the class and writes the report; returns (out, learners, summaries). The learners
     are those of the `users` file (default CLASS_DIR/users.txt) and the names in `also` (the
     hub's users, for the hub's page: the teacher may add learners on the admin page)."""
@@ -818,7 +825,7 @@ def build_report(class_dir, out=None, users=None, lesson_dir=NOTEBOOKS, generate
         extra_folders = []
     if generated is None:
         generated = datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
-    make_out_dir(out)
+    make_out_dir(out, group)
     pages = {"index.html": index_html(learners, lesson, summaries, generated, extra_folders),
              "grades.csv": grades_csv(learners, lesson, summaries)}
     for info in lesson.values():
@@ -828,7 +835,7 @@ def build_report(class_dir, out=None, users=None, lesson_dir=NOTEBOOKS, generate
     for learner in learners:
         pages[learner_page_name(learner["name"])] = learner_html(learner, lesson, summaries[learner["name"]])
     for name, text in pages.items():
-        write_file(os.path.join(out, name), text)
+        write_file(os.path.join(out, name), text, group)
     # Pages of an earlier run that this one did not write (a learner taken off the list).
     for name in os.listdir(out):
         if name not in pages and re.fullmatch(r"(learner-.*|q-.*)\.html", name):

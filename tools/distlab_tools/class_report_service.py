@@ -12,6 +12,11 @@ CLASS_DIR/report, 0700), so the teacher sees the class as it is now. The other p
 grades.csv are served from that folder by name: only names the report writes, never a path.
 Every page carries the report's Content-Security-Policy as a header too (no script runs).
 
+Run by the hub's own unprivileged user (./lab class as root), the service cannot read the
+learners' homes (theirs alone): it asks root to build the report through sudo
+(DISTLAB_CLASS_HELPER, distlab_tools.class_root report), into CLASS_DIR/report, which root
+makes readable by the hub's group, and serves it from there.
+
 The learners are those of the teacher's list and the hub's other users (added on the admin
 page), asked of the hub's API with the service's own token (role: list:users, read:users:name).
 
@@ -69,11 +74,20 @@ class ReportHandler(HubOAuthenticated, web.RequestHandler):
             raise web.HTTPError(404)
         if name == "index.html":
             hub_users = await self.hub_learners()
-            try:
-                await asyncio.get_running_loop().run_in_executor(
-                    None, lambda: class_report.build_report(self.class_dir, self.out, self.users, also=hub_users))
-            except class_report.ClassError as e:
-                raise web.HTTPError(500, reason=str(e)[:200]) from None
+            helper = os.environ.get("DISTLAB_CLASS_HELPER")
+            if helper:  # the hub's user cannot read learners' homes: root builds it (class_root)
+                proc = await asyncio.create_subprocess_exec(
+                    "sudo", "-n", helper, "report", *hub_users, stdin=asyncio.subprocess.DEVNULL,
+                    stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
+                _, err = await proc.communicate()
+                if proc.returncode != 0:
+                    raise web.HTTPError(500, reason=err.decode(errors="replace").strip()[-200:].replace("\n", " "))
+            else:
+                try:
+                    await asyncio.get_running_loop().run_in_executor(
+                        None, lambda: class_report.build_report(self.class_dir, self.out, self.users, also=hub_users))
+                except class_report.ClassError as e:
+                    raise web.HTTPError(500, reason=str(e)[:200]) from None
         path = os.path.join(self.out, name)
         try:
             fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)

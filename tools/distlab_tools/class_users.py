@@ -22,12 +22,15 @@ runs stay as they are. `./lab class remove-users` deletes the system users, neve
 
     python -m distlab_tools.class_users toolchain ROOT CLASS_DIR   the shared toolchain (once)
     python -m distlab_tools.class_users check                      what this user can do
+    python -m distlab_tools.class_users hub ROOT CLASS_DIR USERS   the hub's user and sudo rules
     python -m distlab_tools.class_users remove CLASS_DIR           delete the learners' users
 """
 import grp
 import hashlib
 import os
 import pwd
+import re
+import shlex
 import shutil
 import stat
 import subprocess
@@ -37,6 +40,7 @@ from . import evcxr_cache
 
 PREFIX = "jupyter-"  # DISTLAB_CLASS_USER_PREFIX overrides it (the class test's users: dltest-)
 COMMENT = "distlab learner"  # marks the users ./lab class made: remove() deletes only these
+HUB_COMMENT = "distlab hub"  # the hub's own user (hub_user())
 STAMP = ".toolchain.stamp"
 
 NOT_ROOT = """\
@@ -56,6 +60,19 @@ def account(name):
     return full[:25] + "-" + hashlib.sha256(name.encode()).hexdigest()[:6]
 
 
+def hub_user():
+    """The unprivileged user the hub runs as when ./lab class is started as root: PREFIX-hub
+    style names could clash with a learner called "hub", so it is distlab-hub (the class test:
+    dltest-hub), set by DISTLAB_CLASS_HUB_USER."""
+    return os.environ.get("DISTLAB_CLASS_HUB_USER", "distlab-hub")
+
+
+def learners_group():
+    """The group every learner's user is in, and nothing else: sudo lets the hub's user start
+    the mediator as members of this group only (DISTLAB_CLASS_LEARNERS_GROUP overrides it)."""
+    return os.environ.get("DISTLAB_CLASS_LEARNERS_GROUP", "distlab-learners")
+
+
 def check():
     """What ./lab class can do as this user: None as root, else the message saying what not."""
     if os.geteuid() == 0:
@@ -71,16 +88,20 @@ def ensure_learner(class_dir, name):
     recreated. Returns the user's passwd entry."""
     home = os.path.join(class_dir, "home", name)
     user = account(name)
+    group = learners_group()
+    ensure_group(group)
     try:
         pw = pwd.getpwnam(user)
     except KeyError:
-        subprocess.run(["useradd", "--system", "--user-group", "--no-create-home", "--home-dir", home,
+        subprocess.run(["useradd", "--system", "--user-group", "--groups", group, "--no-create-home", "--home-dir", home,
                         "--shell", "/bin/bash", "--comment", f"{COMMENT} {name}", user],
                        check=True, capture_output=True, text=True)
         pw = pwd.getpwnam(user)
     if pw.pw_dir != home or not pw.pw_gecos.startswith(COMMENT):
         raise RuntimeError(f"the system user {user} exists but is not this class's learner {name} "
                            f"(home {pw.pw_dir}, comment {pw.pw_gecos!r}); rename or remove it")
+    if user not in grp.getgrnam(group).gr_mem:  # made before the group existed
+        subprocess.run(["usermod", "--append", "--groups", group, user], check=True, capture_output=True, text=True)
     os.makedirs(os.path.dirname(home), exist_ok=True)
     os.chmod(os.path.dirname(home), 0o711)  # learners enter their own home, list no one's
     try:
@@ -94,6 +115,13 @@ def ensure_learner(class_dir, name):
         adopt_home(home, pw.pw_uid, pw.pw_gid)
     os.chmod(home, 0o700)
     return pw
+
+
+def ensure_group(group):
+    try:
+        grp.getgrnam(group)
+    except KeyError:
+        subprocess.run(["groupadd", "--system", group], check=True, capture_output=True, text=True)
 
 
 def adopt_home(home, uid, gid):
@@ -192,6 +220,7 @@ def remove(class_dir):
         except KeyError:
             pass
         removed.append(pw.pw_name)
+    removed += remove_hub(class_dir)
     return removed
 
 
@@ -358,6 +387,166 @@ def check_shared_readonly(class_dir, root):
     return bad
 
 
+# --- the hub as an unprivileged user (sudospawner) ---------------------------------------------
+
+# The hub's own files, kept in CLASS_DIR/hub (its home, 0700) when it runs as hub_user(); a
+# class folder from before is moved there (renamed, never copied or rewritten).
+HUB_STATE = ["jupyterhub.sqlite", "jupyterhub_cookie_secret", "passwords.dbm", "passwords.dbm.db", "passwords.dbm.dir",
+             "passwords.dbm.pag", "passwords.dbm.dat", "passwords.dbm.bak", "jupyterhub.pid", "proxy.pid"]
+SAFE_PATH = re.compile(r"/[A-Za-z0-9/._+-]*")
+
+
+def hub_paths(class_dir):
+    t = toolchain_paths(class_dir)["bin"]
+    return {
+        "state": os.path.join(class_dir, "hub"),
+        "mediator": os.path.join(t, "sudospawner"),
+        "mediator_py": os.path.join(t, "sudospawner-mediator"),
+        "singleuser": os.path.join(t, "sudospawner-singleuser"),
+        "helper": os.path.join(t, "distlab-class-root"),
+        "sudoers": "/etc/sudoers.d/distlab-class-" + hashlib.sha256(os.path.realpath(class_dir).encode()).hexdigest()[:12],
+    }
+
+
+def root_only(paths):
+    """Paths (and the folders above them) that a user other than root could change: sudo runs
+    code from them as root or as a learner, so every one must be root's and not group- or
+    world-writable."""
+    bad = []
+    for path in paths:
+        path = os.path.realpath(path)
+        parts = path.split(os.sep)
+        for i in range(2, len(parts) + 1):
+            d = os.sep.join(parts[:i])
+            st = os.stat(d)
+            sticky = stat.S_ISDIR(st.st_mode) and st.st_mode & stat.S_ISVTX
+            if st.st_uid != 0 or (st.st_mode & 0o022 and not sticky):
+                bad.append(d)
+    return sorted(set(bad))
+
+
+def _write_root_file(path, text, mode):
+    partial = path + ".partial"
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, mode)
+    with os.fdopen(fd, "w") as f:
+        os.fchmod(f.fileno(), mode)
+        f.write(text)
+    os.replace(partial, path)
+
+
+def write_hub_scripts(root, class_dir):
+    """The three scripts sudo runs for the hub, root's and read-only, in the class toolchain:
+    the sudospawner mediator (as a learner), the server it may start, and the root helper
+    (class_root). Each names its programs by absolute path; sudo clears the environment."""
+    p, t = hub_paths(class_dir), toolchain_paths(class_dir)
+    q = shlex.quote
+    _write_root_file(p["mediator_py"], "# Written by ./lab class: sudospawner's mediator, found beside its server script.\n"
+                     "import sys\n\nfrom sudospawner.mediator import main\n\nsys.exit(main())\n", 0o644)
+    _write_root_file(p["mediator"], "#!/bin/sh\n# Written by ./lab class. sudo runs it as a learner for the hub (sudospawner).\n"
+                     f"LD_LIBRARY_PATH={q(t['python_lib'])} exec {q(t['python'])} -I {q(p['mediator_py'])} \"$@\"\n", 0o755)
+    _write_root_file(p["singleuser"], "#!/bin/sh\n# Written by ./lab class: the only server the mediator starts.\n"
+                     f"exec {q(t['python'])} -m jupyterhub.singleuser \"$@\"\n", 0o755)
+    code = ("import sys; sys.path.insert(0, sys.argv[1]); from distlab_tools import class_root; "
+            "sys.exit(class_root.main(sys.argv[2:]))")
+    # sudo clears the environment: the names of this class's users are fixed here, at set-up.
+    names = " ".join(f"{k}={q(v)}" for k, v in (("DISTLAB_CLASS_USER_PREFIX", os.environ.get("DISTLAB_CLASS_USER_PREFIX", PREFIX)),
+                                                ("DISTLAB_CLASS_HUB_USER", hub_user()),
+                                                ("DISTLAB_CLASS_LEARNERS_GROUP", learners_group())))
+    _write_root_file(p["helper"], "#!/bin/sh\n# Written by ./lab class. sudo runs it as root for the hub (class_root).\n"
+                     f"export {names}\n"
+                     f"exec {q(os.path.join(root, '.venv', 'bin', 'python'))} -I -c {q(code)} "
+                     f"{q(os.path.join(root, 'tools'))} {q(class_dir)} \"$@\"\n", 0o755)
+
+
+def sudoers_text(class_dir, hub):
+    p = hub_paths(class_dir)
+    return (f"# Written by ./lab class for {class_dir}; ./lab class remove-users deletes it.\n"
+            "# The class's hub may start sudospawner's mediator as a learner (a member of the group\n"
+            "# below, nobody else), and run the class's root helper (distlab_tools.class_root).\n"
+            f"{hub} ALL=(%{learners_group()}) NOPASSWD: {p['mediator']}\n"
+            f"{hub} ALL=(root) NOPASSWD: {p['helper']}\n")
+
+
+def setup_hub(root, class_dir, users_file):
+    """As root, before the hub starts: its user and CLASS_DIR/hub, the scripts sudo runs for it
+    and their sudoers rule (checked by visudo). Returns the hub's passwd entry."""
+    p = hub_paths(class_dir)
+    for path in (class_dir, root):
+        if not SAFE_PATH.fullmatch(os.path.realpath(path)):
+            raise RuntimeError(f"{path}: a sudoers rule names paths in it; use letters, digits and / . _ + - only")
+    venv_python = os.path.realpath(os.path.join(root, ".venv", "bin", "python"))
+    bad = root_only([os.path.join(root, "tools", "distlab_tools"), os.path.join(root, ".venv", "bin"), venv_python,
+                     toolchain_paths(class_dir)["bin"], toolchain_paths(class_dir)["python"]])
+    if bad:
+        raise RuntimeError("sudo would run code from folders someone other than root can change: "
+                           + ", ".join(bad) + ". Keep the project and the class folder root's (chmod go-w)")
+    hub = hub_user()
+    ensure_group(learners_group())
+    try:
+        pw = pwd.getpwnam(hub)
+    except KeyError:
+        subprocess.run(["useradd", "--system", "--user-group", "--no-create-home", "--home-dir", p["state"],
+                        "--shell", "/usr/sbin/nologin", "--comment", f"{HUB_COMMENT} {class_dir}", hub],
+                       check=True, capture_output=True, text=True)
+        pw = pwd.getpwnam(hub)
+    if not pw.pw_gecos.startswith(HUB_COMMENT) or pw.pw_dir != p["state"]:
+        raise RuntimeError(f"the system user {hub} exists but is not this class's hub (home {pw.pw_dir}, "
+                           f"comment {pw.pw_gecos!r}); remove it, or run ./lab class remove-users for its class")
+    os.makedirs(p["state"], mode=0o700, exist_ok=True)
+    st = os.lstat(p["state"])
+    if not stat.S_ISDIR(st.st_mode):
+        raise RuntimeError(f"{p['state']} is not a directory")
+    os.chown(p["state"], pw.pw_uid, pw.pw_gid, follow_symlinks=False)
+    os.chmod(p["state"], 0o700)
+    for name in HUB_STATE:  # a class that ran as root before: its state moves, untouched
+        old, new = os.path.join(class_dir, name), os.path.join(p["state"], name)
+        if os.path.lexists(old) and not os.path.lexists(new):
+            os.rename(old, new)
+    for name in os.listdir(p["state"]):
+        os.chown(os.path.join(p["state"], name), pw.pw_uid, pw.pw_gid, follow_symlinks=False)
+    with open(users_file, "rb") as f:
+        _write_root_file(os.path.join(p["state"], "users.txt"), f.read().decode("utf-8", "replace"), 0o600)
+    os.chown(os.path.join(p["state"], "users.txt"), pw.pw_uid, pw.pw_gid)
+    token = os.path.join(class_dir, "admin-token")
+    os.chown(token, pw.pw_uid, pw.pw_gid, follow_symlinks=False)
+    os.chmod(token, 0o600)
+    write_hub_scripts(root, class_dir)
+    text = sudoers_text(class_dir, hub)
+    partial = p["sudoers"] + ".partial"  # visudo checks it before sudo ever reads it
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o440)
+    with os.fdopen(fd, "w") as f:
+        f.write(text)
+    r = subprocess.run(["visudo", "-c", "-q", "-f", partial], capture_output=True, text=True)
+    if r.returncode != 0:
+        os.remove(partial)
+        raise RuntimeError(f"visudo refused the class's sudoers rule: {r.stdout}{r.stderr}")
+    os.replace(partial, p["sudoers"])
+    return pw
+
+
+def remove_hub(class_dir):
+    """The hub's user and sudoers rule of this class (remove()); CLASS_DIR/hub stays, root's."""
+    p, removed = hub_paths(class_dir), []
+    if os.path.exists(p["sudoers"]):
+        os.remove(p["sudoers"])
+    try:
+        pw = pwd.getpwnam(hub_user())
+    except KeyError:
+        pw = None
+    if pw is not None and pw.pw_gecos.startswith(HUB_COMMENT) and pw.pw_dir == p["state"]:
+        if os.path.isdir(p["state"]):
+            adopt_home(p["state"], 0, 0)
+        subprocess.run(["userdel", pw.pw_name], check=True, capture_output=True, text=True)
+        subprocess.run(["groupdel", pw.pw_name], check=False, capture_output=True)
+        removed.append(pw.pw_name)
+    try:
+        if not grp.getgrnam(learners_group()).gr_mem:
+            subprocess.run(["groupdel", learners_group()], check=False, capture_output=True)
+    except KeyError:
+        pass
+    return removed
+
+
 def main(args):
     if len(args) == 3 and args[0] == "toolchain":
         root, class_dir = os.path.abspath(args[1]), os.path.abspath(args[2])
@@ -369,6 +558,13 @@ def main(args):
     elif len(args) == 1 and args[0] == "check":
         message = check()
         print(message or "    root: one system user per learner (jupyter-NAME), a home of their own")
+    elif len(args) == 4 and args[0] == "hub":
+        root, class_dir = os.path.abspath(args[1]), os.path.abspath(args[2])
+        try:
+            pw = setup_hub(root, class_dir, args[3])
+        except (RuntimeError, OSError, subprocess.CalledProcessError) as e:
+            sys.exit(f"error: {e}")
+        print(pw.pw_name)
     elif len(args) == 2 and args[0] == "remove":
         removed = remove(os.path.abspath(args[1]))
         print(f"removed {len(removed)} learners' system users: {' '.join(removed) or '(none)'}; "

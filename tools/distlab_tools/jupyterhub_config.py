@@ -14,11 +14,13 @@ As root (one system user per learner, distlab_tools.class_users), also:
     staging/         where the hub makes a learner's links to the seed (root's alone)
 """
 import asyncio
+import json
 import os
 import pwd
 import sys
 
 from jupyterhub.spawner import LocalProcessSpawner, SimpleLocalProcessSpawner, set_user_setuid
+from sudospawner import SudoSpawner
 
 from distlab_tools import class_users, classroom
 
@@ -30,6 +32,13 @@ IP = os.environ.get("DISTLAB_CLASS_IP", "127.0.0.1")
 PORT = int(os.environ.get("DISTLAB_CLASS_PORT", "8000"))
 TEACHER = os.environ.get("DISTLAB_CLASS_TEACHER", "teacher")
 SEED_CACHE = os.path.join(CLASS, "cache", "evcxr")
+# Started by ./lab class as root, the hub runs as an unprivileged user of its own (class_users.
+# hub_user) and asks sudo for the rest (sudospawner, class_root): its state is CLASS_DIR/hub.
+SUDO = os.environ.get("DISTLAB_CLASS_SUDO") == "1"
+STATE = os.path.join(CLASS, "hub") if SUDO else CLASS
+HUB_PATHS = class_users.hub_paths(CLASS)
+if SUDO:  # the class toolchain's Python finds no share/ of its own: the .venv's templates
+    c.JupyterHub.data_files_path = os.path.join(ROOT, ".venv", "share", "jupyterhub")
 
 # --- where it listens. Only the proxy faces learners; the hub and the proxy's API stay local.
 cert, key = os.environ.get("DISTLAB_CLASS_SSL_CERT"), os.environ.get("DISTLAB_CLASS_SSL_KEY")
@@ -39,17 +48,17 @@ if cert:
 c.ConfigurableHTTPProxy.api_url = f"http://127.0.0.1:{PORT + 1}"
 c.JupyterHub.hub_bind_url = f"http://127.0.0.1:{PORT + 2}"
 c.ConfigurableHTTPProxy.command = [os.path.join(CLASS, "proxy", "node_modules", ".bin", "configurable-http-proxy")]
-c.ConfigurableHTTPProxy.pid_file = os.path.join(CLASS, "proxy.pid")
-c.JupyterHub.db_url = "sqlite:///" + os.path.join(CLASS, "jupyterhub.sqlite")
-c.JupyterHub.cookie_secret_file = os.path.join(CLASS, "jupyterhub_cookie_secret")
-c.JupyterHub.pid_file = os.path.join(CLASS, "jupyterhub.pid")
+c.ConfigurableHTTPProxy.pid_file = os.path.join(STATE, "proxy.pid")
+c.JupyterHub.db_url = "sqlite:///" + os.path.join(STATE, "jupyterhub.sqlite")
+c.JupyterHub.cookie_secret_file = os.path.join(STATE, "jupyterhub_cookie_secret")
+c.JupyterHub.pid_file = os.path.join(STATE, "jupyterhub.pid")
 
 # --- who may log in: the teacher's list; each name's password is the one typed at its first
 # login (FirstUseAuthenticator). A forgotten password: the teacher deletes the user at
 # /hub/admin and adds them again (their folder stays); the next login sets a new password.
 users_file = os.environ.get("DISTLAB_CLASS_USERS", os.path.join(CLASS, "users.txt"))
 c.JupyterHub.authenticator_class = "firstuseauthenticator.FirstUseAuthenticator"
-c.FirstUseAuthenticator.dbm_path = os.path.join(CLASS, "passwords.dbm")
+c.FirstUseAuthenticator.dbm_path = os.path.join(STATE, "passwords.dbm")
 c.FirstUseAuthenticator.create_users = False
 c.FirstUseAuthenticator.min_password_length = 8
 c.JupyterHub.template_vars = {
@@ -64,15 +73,30 @@ c.Authenticator.allow_all = False
 c.Authenticator.allow_existing_users = True
 
 # --- each learner's server: JupyterLab from the project's .venv with the Rust kernel built
-# once (evcxr_jupyter, registered for the class in CLASS_DIR/jupyter). Two ways:
-# - as root (PER_LEARNER): each learner NAME runs as the system user jupyter-NAME, home
-#   CLASS_DIR/home/NAME (0700), made by class_users.ensure_learner; JupyterHub's
-#   LocalProcessSpawner switches to that user before the server starts. Their toolchain
-#   (Rust, evcxr, Python) is the class's shared read-only copy (class_users.build_toolchain).
-#   The hub itself stays root: JupyterHub's LocalProcessSpawner needs it (or sudospawner).
+# once (evcxr_jupyter, registered for the class in CLASS_DIR/jupyter). Three ways:
+# - ./lab class started as root (SUDO, what it does): each learner NAME runs as the system
+#   user jupyter-NAME, home CLASS_DIR/home/NAME (0700); the hub runs as its own unprivileged
+#   user and starts servers with sudospawner's mediator through sudo (LearnerSudoSpawner); the
+#   user, folder and limits are made by the root helper (class_root) through sudo. Their
+#   toolchain (Rust, evcxr, Python) is the class's shared read-only copy (build_toolchain).
+# - this file loaded by a hub that is root itself (PER_LEARNER without SUDO: LearnerSpawner):
+#   the same learners, JupyterHub's LocalProcessSpawner switching to them; kept for a teacher
+#   who starts jupyterhub by hand as root.
 # - otherwise every learner runs as the hub's user, in home/NAME (SimpleLocalProcessSpawner),
 #   and ./lab class says what that cannot keep apart (class_users.NOT_ROOT).
-PER_LEARNER = os.geteuid() == 0
+PER_LEARNER = os.geteuid() == 0 or SUDO
+
+
+async def as_root(*args):
+    """class_root's ACTION through sudo (the hub's user may run that helper and nothing else as
+    root): its standard output, or RuntimeError with what it said."""
+    proc = await asyncio.create_subprocess_exec("sudo", "-n", HUB_PATHS["helper"], *map(str, args),
+                                                stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
+                                                stderr=asyncio.subprocess.PIPE)
+    out, err = await proc.communicate()
+    if proc.returncode != 0:
+        raise RuntimeError(f"distlab-class-root {args[0]}: {err.decode(errors='replace').strip()[-500:]}")
+    return out.decode(errors="replace").strip()
 
 
 class LimitedSpawner:
@@ -82,15 +106,25 @@ class LimitedSpawner:
     async def start(self):
         url = await super().start()
         try:
-            self.log.info("%s: %s", self.user.name, classroom.limit(self.pid, self.user.name, self.mem_limit, self.cpu_limit))
-        except OSError as e:
+            if SUDO:
+                done = await as_root("limit", self.user.name, self.pid, int(self.mem_limit), self.cpu_limit)
+            else:
+                done = classroom.limit(self.pid, self.user.name, self.mem_limit, self.cpu_limit)
+            self.log.info("%s: %s", self.user.name, done)
+        except (OSError, RuntimeError) as e:
             self.log.warning("%s: no memory or CPU limit on this machine (%s)", self.user.name, e)
         return url
 
     async def stop(self, now=False):
         await super().stop(now=now)
         # Kernels outlive their server: stop what is left, off the hub's event loop (it waits).
-        await asyncio.get_running_loop().run_in_executor(None, classroom.release, self.user.name)
+        if SUDO:
+            try:
+                await as_root("release", self.user.name)
+            except RuntimeError as e:
+                self.log.warning("%s: %s", self.user.name, e)
+        else:
+            await asyncio.get_running_loop().run_in_executor(None, classroom.release, self.user.name)
 
 
 class ClassSpawner(LimitedSpawner, SimpleLocalProcessSpawner):
@@ -104,9 +138,18 @@ class ClassSpawner(LimitedSpawner, SimpleLocalProcessSpawner):
         return await super().start()
 
 
-class LearnerSpawner(LimitedSpawner, LocalProcessSpawner):
+class AsLearner:
+    """The environment of a learner's own system user (class_users.account: jupyter-NAME)."""
+
+    def user_env(self, env):
+        pw = pwd.getpwnam(class_users.account(self.user.name))
+        env.update(USER=pw.pw_name, HOME=pw.pw_dir, SHELL=pw.pw_shell, CARGO_HOME=os.path.join(pw.pw_dir, ".cargo"))
+        return env
+
+
+class LearnerSpawner(AsLearner, LimitedSpawner, LocalProcessSpawner):
     """Each learner as their own system user (class_users.account: jupyter-NAME): created when
-    missing, their folder prepared as them, the seed cache linked in by the hub."""
+    missing, their folder prepared as them, the seed cache linked in by the hub (as root)."""
 
     async def start(self):
         loop = asyncio.get_running_loop()
@@ -119,17 +162,68 @@ class LearnerSpawner(LimitedSpawner, LocalProcessSpawner):
     def make_preexec_fn(self, name):
         return set_user_setuid(class_users.account(name))
 
-    def user_env(self, env):
-        pw = pwd.getpwnam(class_users.account(self.user.name))
-        env.update(USER=pw.pw_name, HOME=pw.pw_dir, SHELL=pw.pw_shell, CARGO_HOME=os.path.join(pw.pw_dir, ".cargo"))
-        return env
+
+class LearnerSudoSpawner(AsLearner, LimitedSpawner, SudoSpawner):
+    """The same with the hub as an unprivileged user: the learner's user and folder made by the
+    root helper (class_root prepare), the server started by sudospawner's mediator run as the
+    learner through sudo. The mediator only starts toolchain/bin/sudospawner-singleuser (root's)."""
+
+    sudospawner_path = HUB_PATHS["mediator"]
+
+    async def start(self):
+        self.log.info("%s", await as_root("prepare", self.user.name))
+        return await super().start()
+
+    async def do(self, action, **kwargs):
+        """SudoSpawner.do, as the learner's system user rather than the hub's user name. The
+        mediator's standard error becomes the server's log: it is relayed to the hub's for as
+        long as the server runs, and never waited for."""
+        kwargs["action"] = action
+        proc = await asyncio.create_subprocess_exec(
+            "sudo", "-n", "-H", "-u", class_users.account(self.user.name), self.sudospawner_path,
+            f"--logging={self.mediator_log_level}", stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        self._relays = getattr(self, "_relays", set())
+        relay = asyncio.ensure_future(self._relay(proc.stderr))
+        self._relays.add(relay)
+        relay.add_done_callback(self._relays.discard)
+        proc.stdin.write(json.dumps(kwargs).encode())
+        await proc.stdin.drain()
+        proc.stdin.close()
+        # The reply is one JSON object: taken as soon as it is whole. Waiting for the end of
+        # the output instead hung one of two servers starting at once (seen here: the server
+        # itself had started, the hub never heard).
+        text = ""
+        while True:
+            chunk = await proc.stdout.read(4096)
+            text += chunk.decode("utf-8", "replace")
+            if "{" in text and "}" in text:
+                try:
+                    reply = json.loads(text[text.index("{"):text.rindex("}") + 1])
+                    break
+                except ValueError:
+                    pass
+            if not chunk:
+                await proc.wait()
+                raise RuntimeError(f"sudospawner's mediator gave no reply (exit code {proc.returncode}): {text[-300:]!r}")
+        waiter = asyncio.ensure_future(proc.wait())  # reaped when it ends
+        self._relays.add(waiter)
+        waiter.add_done_callback(self._relays.discard)
+        if not reply.get("ok", False):
+            raise RuntimeError(f"sudospawner's mediator: {reply.get('error', reply)}")
+        return reply
+
+    @staticmethod
+    async def _relay(stream):
+        while line := await stream.readline():
+            sys.stderr.write(line.decode("utf-8", "replace"))
 
 
 JUPYTER_PATH = os.pathsep.join([os.path.join(CLASS, "jupyter"), os.path.join(VENV, "share", "jupyter")])
 TOOLS = class_users.toolchain_paths(CLASS)
 LEARNER_ENV = class_users.learner_env(CLASS)
 if PER_LEARNER:
-    c.JupyterHub.spawner_class = LearnerSpawner
+    c.JupyterHub.spawner_class = LearnerSudoSpawner if SUDO else LearnerSpawner
     c.Spawner.cmd = [TOOLS["python"], "-m", "jupyterhub.singleuser"]
     c.Spawner.environment = dict(LEARNER_ENV, JUPYTER_PATH=JUPYTER_PATH, DISTLAB_CLASS_DIR=CLASS)
 else:
@@ -155,8 +249,12 @@ c.Spawner.http_timeout = 180
 
 # --- services: idle servers stopped, and an admin token for scripts (and the class test).
 idle = int(os.environ.get("DISTLAB_CLASS_IDLE_MINUTES", "60")) * 60
+# A service starts with a small environment; the hub's user runs the class toolchain's Python,
+# which needs its library folder (class_users.learner_env says why).
+PY_ENV = {"LD_LIBRARY_PATH": os.environ["LD_LIBRARY_PATH"]} if SUDO else {}
 c.JupyterHub.services = [
-    {"name": "idle-culler", "command": [sys.executable, "-m", "jupyterhub_idle_culler", f"--timeout={idle}", f"--cull-every={max(60, idle // 6)}"]},
+    {"name": "idle-culler", "command": [sys.executable, "-m", "jupyterhub_idle_culler", f"--timeout={idle}", f"--cull-every={max(60, idle // 6)}"],
+     "environment": PY_ENV},
 ]
 c.JupyterHub.load_roles = [
     {"name": "idle-culler", "services": ["idle-culler"], "scopes": ["list:users", "read:users:activity", "read:servers", "delete:servers"]},
@@ -168,8 +266,10 @@ c.JupyterHub.services.append({
     "name": "class-report", "display": True, "oauth_no_confirm": True,
     "url": f"http://127.0.0.1:{PORT + 3}",
     "command": [sys.executable, "-m", "distlab_tools.class_report_service"],
-    "environment": {"PYTHONPATH": os.path.join(ROOT, "tools"), "DISTLAB_CLASS_DIR": CLASS,
-                    "DISTLAB_CLASS_USERS": users_file, "DISTLAB_CLASS_TEACHER": TEACHER},
+    "environment": dict(PY_ENV, PYTHONPATH=os.path.join(ROOT, "tools"), DISTLAB_CLASS_DIR=CLASS,
+                        DISTLAB_CLASS_USERS=users_file, DISTLAB_CLASS_TEACHER=TEACHER,
+                        # as the hub's user, the report is built by root (class_root report)
+                        DISTLAB_CLASS_HELPER=HUB_PATHS["helper"] if SUDO else ""),
 })
 c.JupyterHub.load_roles.append({"name": "class-report", "services": ["class-report"], "scopes": ["list:users", "read:users:name"]})
 token_file = os.path.join(CLASS, "admin-token")
