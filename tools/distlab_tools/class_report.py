@@ -513,14 +513,14 @@ def grade_checks(grade):
     return out
 
 
-def run_grade_text(grade):
-    """One line: what running the learner's 07 as them gave."""
+def run_grade_text(grade, when=True):
+    """One line: what running the learner's 07 as them gave (and when, for the index)."""
     if grade is None:
         return "not graded"
     if grade.get("problem"):
         return f"not graded: {grade['problem']}"
     passed = sum(1 for c in grade_checks(grade).values() if step_passed(c))
-    return f"{passed} of 5 ({grade.get('graded', '?')})"
+    return f"{passed} of 5 ({grade.get('graded', '?')})" if when else f"{passed} of 5 steps passed"
 
 
 def summary(learner, lesson):
@@ -713,7 +713,7 @@ def learner_html(learner, lesson, s):
         grade = learner["run_grade"]
         if nb_name.startswith("07") and grade is not None:
             ran = (f"Run as {grade.get('user')} by ./lab class grade ({grade.get('graded')}, {grade.get('limits')}, "
-                   f"{grade.get('wall_seconds')} s): {run_grade_text(grade)}, {grade.get('errors')} cells with errors")
+                   f"{grade.get('wall_seconds')} s): {run_grade_text(grade, when=False)}, {grade.get('errors')} cells with errors")
             parts.append(f"<p>{esc(ran)}</p>" + ("" if grade.get("problem") else checks_table(grade_checks(grade))))
         if nb["problem"]:
             parts.append(f'<p class="problem">{esc(nb_name)}: {esc(nb["problem"])}</p>')
