@@ -171,25 +171,12 @@ and writes CLASS_DIR/grades/NAME.json, which ./lab class report shows."""
 def main(args):
     if len(args) == 2 and args[0] == "run-as-learner":
         return run_as_learner(args[1])
-    options = {"--dir": os.path.join(ROOT, ".class"), "--mem": "2G", "--cpus": "1", "--timeout": str(TIMEOUT_S)}
-    names = []
-    args = list(args)
-    while args:
-        a = args.pop(0)
-        if a in ("-h", "--help"):
-            print(USAGE)
-            return 0
-        if a not in options and a != "--learner":
-            print(f"./lab class grade: unknown option {a!r}\n{USAGE}", file=sys.stderr)
-            return 2
-        if not args:
-            print(f"./lab class grade: {a} needs a value", file=sys.stderr)
-            return 2
-        value = args.pop(0)
-        if a == "--learner":
-            names.append(value)
-        else:
-            options[a] = value
+    options, done = classroom.parse_options(
+        args, {"--dir": os.path.join(ROOT, ".class"), "--mem": "2G", "--cpus": "1", "--timeout": str(TIMEOUT_S)},
+        "./lab class grade", USAGE, repeat=("--learner",))
+    if done is not None:
+        return done
+    names = options["--learner"]
     if os.geteuid() != 0:
         print("./lab class grade runs each learner's code as that learner's own system user, which only "
               "root can switch to; it never runs a learner's code as you. Run it as root, on a class "

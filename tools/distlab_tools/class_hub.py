@@ -133,31 +133,15 @@ class Learner:
         ws = websocket.create_connection(f"ws{base[4:]}/kernels/{kernel}/channels", header=[f"Authorization: token {self.token}"], timeout=600)
         nb = nbformat.v4.new_notebook(cells=[nbformat.from_dict(c) for c in cells])
         first = None
+
+        def seen():
+            nonlocal first
+            first = first or time.monotonic() - started
         try:
             for cell in nb.cells:
                 if cell.cell_type != "code":
                     continue
-                cell.outputs = []
-                msg_id = uuid.uuid4().hex
-                ws.send(json.dumps({
-                    "header": {"msg_id": msg_id, "msg_type": "execute_request", "username": self.name, "session": kernel, "version": "5.3"},
-                    "parent_header": {}, "metadata": {}, "channel": "shell",
-                    "content": {"code": cell.source, "silent": False, "store_history": True, "user_expressions": {}, "allow_stdin": False},
-                }))
-                while True:
-                    msg = json.loads(ws.recv())
-                    if msg.get("parent_header", {}).get("msg_id") != msg_id or msg.get("channel") != "iopub":
-                        continue
-                    kind, content = msg["msg_type"], msg["content"]
-                    if kind == "status" and content["execution_state"] == "idle":
-                        break
-                    if kind in ("stream", "display_data", "execute_result", "error"):
-                        first = first or time.monotonic() - started
-                        out = dict(content, output_type=kind)
-                        out.pop("transient", None)
-                        if kind == "execute_result":
-                            out.setdefault("metadata", {})
-                        cell.outputs.append(nbformat.from_dict(out))
+                cell.outputs = [nbformat.from_dict(o) for o in execute(ws, kernel, cell.source, self.name, seen)]
             run_all = time.monotonic() - started
             # What the learner's server and kernel hold once the notebook has run.
             held = sum(memory(pid) for pid, user in class_processes(CLASS).items() if user == self.name)
@@ -168,8 +152,9 @@ class Learner:
         self.executed = nb
 
 
-def execute(ws, session, code, name="learner"):
-    """Runs `code` in the kernel behind websocket `ws`; returns its outputs (nbformat dicts)."""
+def execute(ws, session, code, name="learner", on_output=None):
+    """Runs `code` in the kernel behind websocket `ws`; returns its outputs (nbformat dicts),
+    calling `on_output()` as each arrives (the first output's time is a figure)."""
     msg_id = uuid.uuid4().hex
     ws.send(json.dumps({
         "header": {"msg_id": msg_id, "msg_type": "execute_request", "username": name, "session": session, "version": "5.3"},
@@ -185,6 +170,8 @@ def execute(ws, session, code, name="learner"):
         if kind == "status" and content["execution_state"] == "idle":
             return outputs
         if kind in ("stream", "display_data", "execute_result", "error"):
+            if on_output is not None:
+                on_output()
             out = dict(content, output_type=kind)
             out.pop("transient", None)
             if kind == "execute_result":

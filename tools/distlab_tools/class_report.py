@@ -53,7 +53,7 @@ import sys
 from html.parser import HTMLParser
 
 from . import NOTEBOOKS, ROOT
-from .classroom import NAME, ClassError, read_users
+from .classroom import NAME, ClassError, parse_options, read_users
 
 MAX_BYTES = 64 * 2**20  # a bigger file is reported, not read
 CSP = "default-src 'none'; style-src 'unsafe-inline'"
@@ -852,20 +852,10 @@ and writes index.html, a page per learner and per question, and grades.csv."""
 
 
 def main(args):
-    options = {"--dir": os.path.join(ROOT, ".class"), "--out": None, "--users": None}
-    args = list(args)
-    while args:
-        a = args.pop(0)
-        if a in ("-h", "--help"):
-            print(USAGE)
-            return 0
-        if a not in options:
-            print(f"./lab class report: unknown option {a!r}\n{USAGE}", file=sys.stderr)
-            return 2
-        if not args:
-            print(f"./lab class report: {a} needs a value\n{USAGE}", file=sys.stderr)
-            return 2
-        options[a] = args.pop(0)
+    options, done = parse_options(args, {"--dir": os.path.join(ROOT, ".class"), "--out": None, "--users": None},
+                                  "./lab class report", USAGE)
+    if done is not None:
+        return done
     try:
         out, learners, summaries = build_report(options["--dir"], options["--out"], options["--users"])
     except ClassError as e:

@@ -14,7 +14,7 @@ Every page carries the report's Content-Security-Policy as a header too (no scri
 
 Run by the hub's own unprivileged user (./lab class as root), the service cannot read the
 learners' homes (theirs alone): it asks root to build the report through sudo
-(DISTLAB_CLASS_HELPER, distlab_tools.class_root report), into CLASS_DIR/report, which root
+(DISTLAB_CLASS_SUDO, class_users.as_root: distlab_tools.class_root report), into CLASS_DIR/report, which root
 makes readable by the hub's group, and serves it from there.
 
 The learners are those of the teacher's list and the hub's other users (added on the admin
@@ -36,7 +36,7 @@ from tornado import web
 from tornado.httpclient import AsyncHTTPClient
 from tornado.httpserver import HTTPServer
 
-from . import class_report
+from . import class_report, class_users
 
 PAGE = re.compile(r"(index\.html|grades\.csv|learner-[A-Za-z0-9._-]+\.html|q-[A-Za-z0-9._-]+\.html)")
 HEADERS = {
@@ -74,14 +74,12 @@ class ReportHandler(HubOAuthenticated, web.RequestHandler):
             raise web.HTTPError(404)
         if name == "index.html":
             hub_users = await self.hub_learners()
-            helper = os.environ.get("DISTLAB_CLASS_HELPER")
-            if helper:  # the hub's user cannot read learners' homes: root builds it (class_root)
-                proc = await asyncio.create_subprocess_exec(
-                    "sudo", "-n", helper, "report", *hub_users, stdin=asyncio.subprocess.DEVNULL,
-                    stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
-                _, err = await proc.communicate()
-                if proc.returncode != 0:
-                    raise web.HTTPError(500, reason=err.decode(errors="replace").strip()[-200:].replace("\n", " "))
+            if os.environ.get("DISTLAB_CLASS_SUDO") == "1":
+                # the hub's user cannot read learners' homes: root builds it (class_root report)
+                try:
+                    await class_users.as_root(self.class_dir, "report", *hub_users)
+                except RuntimeError as e:
+                    raise web.HTTPError(500, reason=str(e)[-200:].replace("\n", " ")) from None
             else:
                 try:
                     await asyncio.get_running_loop().run_in_executor(

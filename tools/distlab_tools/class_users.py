@@ -25,6 +25,7 @@ runs stay as they are. `./lab class remove-users` deletes the system users, neve
     python -m distlab_tools.class_users hub ROOT CLASS_DIR USERS   the hub's user and sudo rules
     python -m distlab_tools.class_users remove CLASS_DIR           delete the learners' users
 """
+import asyncio
 import grp
 import hashlib
 import os
@@ -522,6 +523,18 @@ def setup_hub(root, class_dir, users_file):
         raise RuntimeError(f"visudo refused the class's sudoers rule: {r.stdout}{r.stderr}")
     os.replace(partial, p["sudoers"])
     return pw
+
+
+async def as_root(class_dir, *args):
+    """The class's root helper (class_root) ACTION through sudo, from the hub's user (who may
+    run that and nothing else as root): its standard output, or RuntimeError with what it said."""
+    proc = await asyncio.create_subprocess_exec("sudo", "-n", hub_paths(class_dir)["helper"], *map(str, args),
+                                                stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
+                                                stderr=asyncio.subprocess.PIPE)
+    out, err = await proc.communicate()
+    if proc.returncode != 0:
+        raise RuntimeError(f"distlab-class-root {args[0]}: {err.decode(errors='replace').strip()[-500:]}")
+    return out.decode(errors="replace").strip()
 
 
 def remove_hub(class_dir):

@@ -59,6 +59,30 @@ class ClassError(Exception):
     """A mistake in the class's set-up, e.g. `users.txt:3:5: ...`."""
 
 
+def parse_options(args, defaults, command, usage, repeat=()):
+    """The `--name value` options of a `./lab class` subcommand: (values, None) to go on, or
+    (values, exit code) once -h printed `usage` (0) or a wrong option was named (2). `defaults`
+    names every option; those in `repeat` may be given again, and collect into a list."""
+    values = dict(defaults, **{name: [] for name in repeat})
+    args = list(args)
+    while args:
+        a = args.pop(0)
+        if a in ("-h", "--help"):
+            print(usage)
+            return values, 0
+        if a not in values:
+            print(f"{command}: unknown option {a!r}\n{usage}", file=sys.stderr)
+            return values, 2
+        if not args:
+            print(f"{command}: {a} needs a value\n{usage}", file=sys.stderr)
+            return values, 2
+        if a in repeat:
+            values[a].append(args.pop(0))
+        else:
+            values[a] = args.pop(0)
+    return values, None
+
+
 def check_name(name, where):
     """A user name as JupyterHub keeps it, and as a folder and a cgroup can be named."""
     if not NAME.fullmatch(name):

@@ -87,16 +87,8 @@ c.Authenticator.allow_existing_users = True
 PER_LEARNER = os.geteuid() == 0 or SUDO
 
 
-async def as_root(*args):
-    """class_root's ACTION through sudo (the hub's user may run that helper and nothing else as
-    root): its standard output, or RuntimeError with what it said."""
-    proc = await asyncio.create_subprocess_exec("sudo", "-n", HUB_PATHS["helper"], *map(str, args),
-                                                stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
-                                                stderr=asyncio.subprocess.PIPE)
-    out, err = await proc.communicate()
-    if proc.returncode != 0:
-        raise RuntimeError(f"distlab-class-root {args[0]}: {err.decode(errors='replace').strip()[-500:]}")
-    return out.decode(errors="replace").strip()
+def as_root(*args):
+    return class_users.as_root(CLASS, *args)
 
 
 class LimitedSpawner:
@@ -269,7 +261,7 @@ c.JupyterHub.services.append({
     "environment": dict(PY_ENV, PYTHONPATH=os.path.join(ROOT, "tools"), DISTLAB_CLASS_DIR=CLASS,
                         DISTLAB_CLASS_USERS=users_file, DISTLAB_CLASS_TEACHER=TEACHER,
                         # as the hub's user, the report is built by root (class_root report)
-                        DISTLAB_CLASS_HELPER=HUB_PATHS["helper"] if SUDO else ""),
+                        DISTLAB_CLASS_SUDO="1" if SUDO else ""),
 })
 c.JupyterHub.load_roles.append({"name": "class-report", "services": ["class-report"], "scopes": ["list:users", "read:users:name"]})
 token_file = os.path.join(CLASS, "admin-token")
